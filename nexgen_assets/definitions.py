@@ -1,0 +1,40 @@
+"""The NEX GEN code location: every asset, check, job and resource in one Definitions object."""
+
+import dagster as dg
+
+from nexgen_assets.defs.cleaning import assets as cleaning_assets
+from nexgen_assets.defs.cleaning import checks as cleaning_checks
+from nexgen_assets.defs.features import assets as features_assets
+from nexgen_assets.defs.features import checks as features_checks
+from nexgen_assets.defs.forecasts import assets as forecasts_assets
+from nexgen_assets.defs.ingestion import assets as ingestion_assets
+from nexgen_assets.defs.jobs import inventory_file_job, refresh_job, sales_file_job
+from nexgen_assets.defs.marts import assets as marts_assets
+from nexgen_assets.defs.models import assets as models_assets
+from nexgen_assets.resources import build_resources
+
+ASSET_MODULES = [
+    ingestion_assets,
+    cleaning_assets,
+    features_assets,
+    models_assets,
+    forecasts_assets,
+    marts_assets,
+]
+CHECK_MODULES = [cleaning_checks, features_checks]
+
+all_assets = dg.load_assets_from_modules(ASSET_MODULES)
+all_asset_checks = dg.load_asset_checks_from_modules(CHECK_MODULES)
+
+
+def build_definitions(resources: dict | None = None) -> dg.Definitions:
+    """Definitions with the given resources (tests) or the embedded defaults."""
+    return dg.Definitions(
+        assets=all_assets,
+        asset_checks=all_asset_checks,
+        jobs=[sales_file_job, inventory_file_job, refresh_job],
+        resources=resources if resources is not None else build_resources(),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,130 @@
+"""Apply the input contract to raw rows: typed accepted rows and rejected rows with a reason.
+
+Every raw row ends up in exactly one of the two outputs, so rows read always equal
+rows accepted plus rows rejected.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from nexgen_assets.lib.contract import (
+    DEFAULT_STORE_ID,
+    INVENTORY_COLUMNS,
+    SALES_COLUMNS,
+)
+from nexgen_assets.lib.ingest import ROW_NUMBER, SOURCE_FILE
+
+REJECT_COLUMNS = (SOURCE_FILE, ROW_NUMBER, "reason", "record")
+
+
+def _first_failure(rules: list[tuple[str, Column]]) -> Column:
+    """The reason code of the first rule a row breaks, or null when it breaks none."""
+    reason = F.lit(None).cast("string")
+    for code, broken in reversed(rules):
+        reason = F.when(broken, F.lit(code)).otherwise(reason)
+    return reason
+
+
+def _ensure_columns(raw: DataFrame, columns: tuple[str, ...]) -> DataFrame:
+    for name in columns:
+        if name not in raw.columns:
+            raw = raw.withColumn(name, F.lit(None).cast("string"))
+    return raw
+
+
+def _extra_json(raw: DataFrame, known: tuple[str, ...]) -> Column:
+    extra = [c for c in raw.columns if c not in known and c not in (SOURCE_FILE, ROW_NUMBER)]
+    if not extra:
+        return F.lit(None).cast("string")
+    return F.to_json(F.struct(*[F.col(c) for c in extra]))
+
+
+def _record_json(raw: DataFrame) -> Column:
+    return F.to_json(F.struct(*[F.col(c) for c in raw.columns if c not in (SOURCE_FILE, ROW_NUMBER)]))
+
+
+def _split(typed: DataFrame, accepted_columns: list[str]) -> tuple[DataFrame, DataFrame]:
+    accepted = typed.where(F.col("reason").isNull()).select(*accepted_columns)
+    rejects = typed.where(F.col("reason").isNotNull()).select(*REJECT_COLUMNS)
+    return accepted, rejects
+
+
+def clean_sales_lines(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Typed, defaulted order lines and the rows that break the contract (DESIGN §3)."""
+    raw = _ensure_columns(raw, SALES_COLUMNS)
+    content = [c for c in raw.columns if c not in (SOURCE_FILE, ROW_NUMBER)]
+    first_copy = Window.partitionBy(*[F.coalesce(F.col(c), F.lit("\u0000")) for c in content]).orderBy(ROW_NUMBER)
+    typed = raw.select(
+        "*",
+        F.col("order_ts").try_cast("timestamp").alias("_ts"),
+        F.col("quantity").try_cast("double").alias("_quantity"),
+        F.col("unit_price").try_cast("double").alias("_unit_price"),
+        F.coalesce(F.col("promo"), F.lit("0")).try_cast("double").alias("_promo"),
+        F.row_number().over(first_copy).alias("_copy"),
+        _extra_json(raw, SALES_COLUMNS).alias("extra"),
+        _record_json(raw).alias("record"),
+    )
+    rules = [
+        ("missing_order_id", F.col("order_id").isNull()),
+        ("missing_product_id", F.col("product_id").isNull()),
+        ("unparseable_date", F.col("_ts").isNull()),
+        ("bad_quantity", F.col("_quantity").isNull() | F.isnan("_quantity")),
+        ("zero_quantity", F.col("_quantity") == 0),
+        ("bad_price", F.col("_unit_price").isNull() | F.isnan("_unit_price")),
+        ("negative_price", F.col("_unit_price") < 0),
+        ("bad_promo", ~F.coalesce(F.col("_promo").isin(0.0, 1.0), F.lit(False))),
+        ("duplicate_line", F.col("_copy") > 1),
+    ]
+    typed = typed.withColumn("reason", _first_failure(rules)).select(
+        F.col("order_id"),
+        F.col("_ts").alias("order_ts"),
+        F.to_date("_ts").alias("order_date"),
+        F.coalesce(F.col("store_id"), F.lit(DEFAULT_STORE_ID)).alias("store_id"),
+        F.col("product_id"),
+        F.col("product_name"),
+        F.col("category"),
+        F.col("_quantity").alias("quantity"),
+        F.col("_unit_price").alias("unit_price"),
+        F.col("_promo").cast("int").alias("promo"),
+        (F.col("_quantity") * F.col("_unit_price")).alias("revenue"),
+        F.col("extra"),
+        F.col(SOURCE_FILE),
+        F.col(ROW_NUMBER),
+        F.col("reason"),
+        F.col("record"),
+    )
+    accepted_columns = [c for c in typed.columns if c not in ("reason", "record")]
+    return _split(typed, accepted_columns)
+
+
+def clean_inventory_snapshots(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Typed stock snapshots and the rows that cannot be used."""
+    raw = _ensure_columns(raw, INVENTORY_COLUMNS)
+    typed = raw.select(
+        "*",
+        F.col("snapshot_date").try_cast("date").alias("_date"),
+        F.col("stock_on_hand").try_cast("double").alias("_stock"),
+        F.col("lead_time_days").try_cast("double").alias("_lead"),
+        _record_json(raw).alias("record"),
+    )
+    rules = [
+        ("missing_snapshot_date", F.col("_date").isNull()),
+        ("missing_store_id", F.col("store_id").isNull()),
+        ("missing_product_id", F.col("product_id").isNull()),
+        ("bad_stock", F.col("_stock").isNull() | F.isnan("_stock") | (F.col("_stock") < 0)),
+    ]
+    typed = typed.withColumn("reason", _first_failure(rules)).select(
+        F.col("_date").alias("snapshot_date"),
+        F.col("store_id"),
+        F.col("product_id"),
+        F.col("_stock").alias("stock_on_hand"),
+        F.col("_lead").alias("lead_time_days"),
+        F.col(SOURCE_FILE),
+        F.col(ROW_NUMBER),
+        F.col("reason"),
+        F.col("record"),
+    )
+    accepted_columns = [c for c in typed.columns if c not in ("reason", "record")]
+    return _split(typed, accepted_columns)

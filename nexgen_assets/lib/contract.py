@@ -1,0 +1,57 @@
+"""The canonical input contract (DESIGN §3): column names, reason codes, file kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SALES_REQUIRED = ("order_id", "order_ts", "product_id", "quantity", "unit_price")
+SALES_OPTIONAL = ("store_id", "product_name", "category", "promo")
+SALES_COLUMNS = SALES_REQUIRED + SALES_OPTIONAL
+DEFAULT_STORE_ID = "ONLINE"
+
+INVENTORY_REQUIRED = ("snapshot_date", "store_id", "product_id", "stock_on_hand")
+INVENTORY_OPTIONAL = ("lead_time_days",)
+INVENTORY_COLUMNS = INVENTORY_REQUIRED + INVENTORY_OPTIONAL
+
+SUPPORTED_SUFFIXES = (".csv.gz", ".csv", ".parquet", ".jsonl")
+INVENTORY_PREFIX = "inventory_"
+
+REJECT_REASONS = {
+    "missing_order_id": "order_id is empty",
+    "missing_product_id": "product_id is empty",
+    "unparseable_date": "order_ts is not an ISO 8601 date or timestamp",
+    "bad_quantity": "quantity is not a number",
+    "zero_quantity": "quantity is zero",
+    "bad_price": "unit_price is not a number",
+    "negative_price": "unit_price is negative",
+    "bad_promo": "promo is not 0 or 1",
+    "duplicate_line": "exact copy of an earlier line in the same file",
+    "missing_snapshot_date": "snapshot_date is empty or not a date",
+    "missing_store_id": "store_id is empty",
+    "bad_stock": "stock_on_hand is not a number or is negative",
+}
+
+
+class ContractError(ValueError):
+    """A file that cannot be read as the contract asks; the message names the file."""
+
+
+def file_format(path: str | Path) -> str:
+    """csv, csv.gz, parquet or jsonl, from the file name; ContractError otherwise."""
+    name = Path(path).name.lower()
+    for suffix in SUPPORTED_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix.lstrip(".")
+    raise ContractError(f"{path}: unsupported file type (expected one of {', '.join(SUPPORTED_SUFFIXES)})")
+
+
+def is_inventory_file(path: str | Path) -> bool:
+    return Path(path).name.lower().startswith(INVENTORY_PREFIX)
+
+
+def is_landable(path: str | Path) -> bool:
+    """True for a finished data file: supported suffix, not hidden, not a temp file."""
+    name = Path(path).name
+    if name.startswith((".", "_")) or name.endswith((".tmp", ".part")):
+        return False
+    return name.lower().endswith(SUPPORTED_SUFFIXES)

@@ -1,0 +1,63 @@
+"""Order lines -> one row per store, product and day, zero-filled, with stock on hand."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+SERIES_KEYS = ("store_id", "product_id")
+
+
+def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> DataFrame:
+    """Daily net quantity, revenue, average price, promo, stock on hand and a stockout flag.
+
+    Every series runs from its first sale to the last day seen in any file, with
+    zero quantity on days without sales. The average price of a day without sales
+    is the last price seen, so price never drops to zero. Stock on hand is the
+    latest snapshot on or before the day; a zero stock marks a stockout.
+    """
+    lines = clean_sales.select("store_id", "product_id", F.col("order_date").alias("date"),
+                               "quantity", "revenue", "unit_price", "promo")
+    daily = lines.groupBy(*SERIES_KEYS, "date").agg(
+        F.sum("quantity").alias("quantity"),
+        F.sum(F.when(F.col("quantity") > 0, F.col("quantity")).otherwise(0)).alias("units_sold"),
+        F.sum(F.when(F.col("quantity") < 0, -F.col("quantity")).otherwise(0)).alias("units_returned"),
+        F.sum("revenue").alias("revenue"),
+        F.sum(F.when(F.col("quantity") > 0, F.col("revenue"))).alias("_gross_revenue"),
+        F.max("promo").alias("promo"),
+    )
+    last_day = lines.agg(F.max("date")).first()[0]
+    if inventory is not None:
+        inventory_last = inventory.agg(F.max("snapshot_date")).first()[0]
+        if inventory_last is not None and last_day is not None:
+            last_day = max(last_day, inventory_last)
+    spans = lines.groupBy(*SERIES_KEYS).agg(F.min("date").alias("first_date"))
+    grid = spans.select(
+        *SERIES_KEYS,
+        F.explode(F.sequence("first_date", F.lit(last_day), F.expr("interval 1 day"))).alias("date"),
+    )
+    frame = grid.join(daily, [*SERIES_KEYS, "date"], "left")
+    if inventory is not None:
+        stock = inventory.groupBy(*SERIES_KEYS, F.col("snapshot_date").alias("date")).agg(
+            F.max("stock_on_hand").alias("_snapshot_stock")
+        )
+        frame = frame.join(stock, [*SERIES_KEYS, "date"], "left")
+    else:
+        frame = frame.withColumn("_snapshot_stock", F.lit(None).cast("double"))
+
+    history = Window.partitionBy(*SERIES_KEYS).orderBy("date").rowsBetween(Window.unboundedPreceding, 0)
+    day_price = F.when(F.col("units_sold") > 0, F.col("_gross_revenue") / F.col("units_sold"))
+    return frame.select(
+        *SERIES_KEYS,
+        "date",
+        F.coalesce("quantity", F.lit(0.0)).alias("quantity"),
+        F.coalesce("units_sold", F.lit(0.0)).alias("units_sold"),
+        F.coalesce("units_returned", F.lit(0.0)).alias("units_returned"),
+        F.coalesce("revenue", F.lit(0.0)).alias("revenue"),
+        F.last(day_price, ignorenulls=True).over(history).alias("avg_price"),
+        F.coalesce("promo", F.lit(0)).cast("int").alias("promo"),
+        F.last("_snapshot_stock", ignorenulls=True).over(history).alias("stock_on_hand"),
+    ).withColumn(
+        "stockout",
+        F.when(F.col("stock_on_hand").isNull(), None).otherwise((F.col("stock_on_hand") <= 0).cast("int")),
+    )

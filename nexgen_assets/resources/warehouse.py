@@ -1,0 +1,78 @@
+"""The SQL warehouse Power BI reads, and an IO manager that publishes frames to it atomically."""
+
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field, PrivateAttr
+from sqlalchemy.engine import Engine
+
+from nexgen_assets.lib import warehouse as wh
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """SQLAlchemy access to the warehouse (SQLite, PostgreSQL or SQL Server via mssql+pyodbc)."""
+
+    url: str = Field(description="SQLAlchemy URL; set NEXGEN_WAREHOUSE_URL for a server.")
+    db_schema: str | None = Field(default=None, description="Schema for the tables (dbo on SQL Server if unset).")
+
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = self.url.get_value() if isinstance(self.url, dg.EnvVar) else self.url
+            self._engine = wh.make_engine(url)
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def replace_table(self, name: str, data, primary_key=()) -> int:
+        return wh.replace_table(self.engine, name, data, primary_key, self.db_schema)
+
+    def replace_rows(self, name: str, frame: pd.DataFrame, key_columns, primary_key=()) -> int:
+        return wh.replace_rows(self.engine, name, frame, key_columns, primary_key, self.db_schema)
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        return wh.read_table(self.engine, name, self.db_schema)
+
+    def row_count(self, name: str) -> int:
+        return wh.row_count(self.engine, name, self.db_schema)
+
+
+class WarehouseIOManager(dg.ConfigurableIOManager):
+    """Stores an asset's DataFrame as a warehouse table.
+
+    Output definition metadata picks the behaviour: `table` (default: the asset name),
+    `primary_key`, and `replace_by` (columns whose values replace matching rows, for
+    archives such as fact_forecast); without `replace_by` the whole table is replaced.
+    """
+
+    warehouse: dg.ResourceDependency[WarehouseResource]
+
+    @staticmethod
+    def _settings(context) -> dict:
+        return dict(context.definition_metadata or {})
+
+    def _table(self, context) -> str:
+        return self._settings(context).get("table") or context.asset_key.path[-1]
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"warehouse_io_manager stores pandas DataFrames, got {type(obj).__name__}")
+        settings = self._settings(context)
+        table = self._table(context)
+        primary_key = tuple(settings.get("primary_key") or ())
+        if settings.get("replace_by"):
+            rows = self.warehouse.replace_rows(table, obj, tuple(settings["replace_by"]), primary_key)
+        else:
+            rows = self.warehouse.replace_table(table, obj, primary_key)
+        context.add_output_metadata(
+            {"table": table, "rows_written": rows, "dialect": self.warehouse.dialect}
+        )
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        upstream = context.upstream_output
+        table = (upstream.definition_metadata or {}).get("table") or context.asset_key.path[-1]
+        return self.warehouse.read_table(table)

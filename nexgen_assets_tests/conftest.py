@@ -1,0 +1,62 @@
+"""Shared fixtures: one SparkSession per test session, temporary NEXGEN homes, small generated data."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from nexgen_assets.lib.synthetic import GeneratorConfig, generate
+from nexgen_assets.resources import build_resources, spark_config
+
+POSTGRES_URL = os.environ.get("NEXGEN_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+SMALL = GeneratorConfig(
+    stores=3, products=6, days=150, holdout_days=14, seed=11, start=dt.date(2024, 9, 1), defect_rate=0.01
+)
+
+
+@pytest.fixture(scope="session")
+def spark() -> SparkSession:
+    """The one session for the whole suite; resources built in tests reuse it via getOrCreate."""
+    config = spark_config("local[2]")
+    config["spark.sql.shuffle.partitions"] = "2"
+    builder = SparkSession.builder
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "incoming").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def resources(home: Path, spark, monkeypatch) -> dict:
+    monkeypatch.delenv("NEXGEN_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("NEXGEN_SPARK_MASTER", "local[2]")
+    return build_resources(home)
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory) -> Path:
+    """A generated dataset (3 stores x 6 products x 150 days) shared read-only by tests."""
+    out = tmp_path_factory.mktemp("small_dataset")
+    generate(out, SMALL)
+    return out
+
+
+def copy_incoming(dataset: Path, home: Path, names: list[str] | None = None) -> list[str]:
+    """Land files from a generated dataset into a home's incoming folder."""
+    landed = []
+    for path in sorted((dataset / "incoming").iterdir()):
+        if names is None or path.name in names:
+            (home / "incoming" / path.name).write_bytes(path.read_bytes())
+            landed.append(path.name)
+    return landed

@@ -1,0 +1,116 @@
+import datetime as dt
+import subprocess
+import sys
+import uuid
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mssql
+from sqlalchemy.schema import CreateTable
+
+from nexgen_assets.lib import warehouse as wh
+from nexgen_assets_tests.conftest import POSTGRES_URL
+
+
+def _frame(n: int, value: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "store_id": [f"S{i % 3}" for i in range(n)],
+            "product_id": [f"P{i}" for i in range(n)],
+            "date": [dt.date(2024, 1, 1) + dt.timedelta(days=i % 5) for i in range(n)],
+            "quantity": [value] * n,
+            "units": list(range(n)),
+            "promo": [i % 2 == 0 for i in range(n)],
+        }
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh' / 'test.db'}")
+        return
+    schema = f"t_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine = sa.create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def test_replace_then_replace_again(engine):
+    assert wh.replace_table(engine, "fact_x", _frame(10, 1.0), primary_key=("product_id",)) == 10
+    assert wh.replace_table(engine, "fact_x", _frame(4, 2.0), primary_key=("product_id",)) == 4
+    out = wh.read_table(engine, "fact_x")
+    assert len(out) == 4 and set(out["quantity"]) == {2.0}
+    assert pd.to_datetime(out["date"]).min() == pd.Timestamp("2024-01-01")
+
+
+def test_failed_publish_leaves_the_old_table(engine):
+    wh.replace_table(engine, "fact_y", _frame(6, 1.0))
+
+    def broken_batches():
+        yield _frame(3, 9.0)
+        raise RuntimeError("source died mid-publish")
+
+    with pytest.raises(RuntimeError, match="mid-publish"):
+        wh.replace_table(engine, "fact_y", broken_batches())
+    out = wh.read_table(engine, "fact_y")
+    assert len(out) == 6 and set(out["quantity"]) == {1.0}
+    leftovers = [t for t in sa.inspect(engine).get_table_names() if "staging" in t]
+    assert leftovers == []
+
+
+def test_replace_rows_is_idempotent_per_key(engine):
+    run_a = _frame(5, 1.0).assign(forecast_run_id="a")
+    run_b = _frame(3, 2.0).assign(forecast_run_id="b")
+    wh.replace_rows(engine, "fact_forecast", run_a, ["forecast_run_id"])
+    wh.replace_rows(engine, "fact_forecast", run_b, ["forecast_run_id"])
+    wh.replace_rows(engine, "fact_forecast", run_a, ["forecast_run_id"])
+    out = wh.read_table(engine, "fact_forecast")
+    assert out.groupby("forecast_run_id").size().to_dict() == {"a": 5, "b": 3}
+
+
+def test_new_columns_recreate_the_table(engine):
+    wh.replace_table(engine, "dim_z", _frame(3, 1.0))
+    wh.replace_table(engine, "dim_z", _frame(3, 1.0).assign(extra_col="x"))
+    assert "extra_col" in wh.read_table(engine, "dim_z").columns
+
+
+def sql_server_2022():
+    """The mssql dialect as it is after connecting to SQL Server 2022 (version 16)."""
+    dialect = mssql.dialect()
+    dialect.server_version_info = (16,)
+    return dialect
+
+
+def test_sql_server_ddl_and_insert_compile():
+    table = wh.table_for("fact_sales_daily", _frame(3, 1.0), primary_key=("store_id", "product_id", "date"))
+    ddl = str(CreateTable(table).compile(dialect=sql_server_2022()))
+    assert "store_id NVARCHAR(64) NOT NULL" in ddl
+    assert "date DATE NOT NULL" in ddl
+    assert "quantity FLOAT(53)" in ddl and "units BIGINT" in ddl and "promo BIT" in ddl
+    assert "PRIMARY KEY (store_id, product_id, date)" in ddl
+    insert = str(table.insert().compile(dialect=sql_server_2022()))
+    assert insert.startswith("INSERT INTO fact_sales_daily (store_id, product_id, date")
+    swap = str(
+        table.insert().from_select(["store_id"], sa.select(sa.table("fact_sales_daily__staging", sa.column("store_id"))))
+        .compile(dialect=sql_server_2022())
+    )
+    assert "SELECT fact_sales_daily__staging.store_id" in swap
+
+
+def test_sql_server_engine_uses_fast_executemany_and_only_it_loads_pyodbc():
+    code = (
+        "import sys; from nexgen_assets.lib import warehouse as wh; "
+        "wh.make_engine('sqlite://'); assert 'pyodbc' not in sys.modules, 'pyodbc loaded for sqlite'; "
+        "e = wh.make_engine('mssql+pyodbc://u:p@host/db?driver=ODBC+Driver+18+for+SQL+Server'); "
+        "assert e.dialect.fast_executemany is True; assert 'pyodbc' in sys.modules; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

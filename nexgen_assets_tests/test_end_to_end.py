@@ -1,0 +1,84 @@
+"""The whole graph on a small generated dataset, published to a live PostgreSQL warehouse."""
+
+import json
+import uuid
+
+import dagster as dg
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from nexgen_assets.definitions import build_definitions
+from nexgen_assets.resources import build_resources
+from nexgen_assets.runner import run_pass
+from nexgen_assets_tests.conftest import POSTGRES_URL, SMALL, copy_incoming
+
+
+@pytest.fixture
+def postgres_schema():
+    schema = f"e2e_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield schema
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_landed_files_become_a_published_forecast(small_dataset, home, spark, postgres_schema, monkeypatch):
+    monkeypatch.setenv("NEXGEN_SPARK_MASTER", "local[2]")
+    monkeypatch.setenv("NEXGEN_WAREHOUSE_URL", f"{POSTGRES_URL}?options=-csearch_path%3D{postgres_schema}")
+    resources = build_resources(home)
+    assert resources["warehouse"].dialect == "postgresql"
+    defs = build_definitions(resources)
+    instance = dg.DagsterInstance.ephemeral()
+    landed = copy_incoming(small_dataset, home)
+
+    outcome = run_pass(defs, instance, home / "incoming")
+
+    assert outcome.ok, [str(f) for f in outcome.failures]
+    assert sorted(outcome.registered) == sorted(landed) and outcome.refreshed
+    warehouse = resources["warehouse"]
+    forecast = warehouse.read_table("fact_forecast")
+    oracle = pd.read_parquet(small_dataset / "truth" / "oracle.parquet")
+    manifest = json.loads((small_dataset / "truth" / "manifest.json").read_text())
+    last_landed = pd.Timestamp(manifest["last_landed_date"]).date()
+    sold = oracle[(oracle["date"] <= last_landed)].groupby(["store_id", "product_id"])["sales_units"].sum()
+    assert forecast.groupby(["store_id", "product_id"]).ngroups == int((sold > 0).sum())
+    assert forecast["horizon"].min() == 1 and forecast["horizon"].max() == 28
+    assert pd.to_datetime(forecast["date"]).min().date() == pd.Timestamp(manifest["holdout_start"]).date()
+    assert ((forecast["p10"] <= forecast["p50"]) & (forecast["p50"] <= forecast["p90"])).all()
+    assert (forecast["p10"] >= 0).all() and forecast["forecast_run_id"].nunique() == 1
+    assert forecast["p50"].sum() > 0
+
+    daily = warehouse.read_table("fact_sales_daily")
+    landed_oracle = oracle[oracle["date"] <= last_landed]
+    by_day = daily.groupby(pd.to_datetime(daily["date"]).dt.date)["quantity"].sum()
+    truth_by_day = landed_oracle.groupby("date")["quantity"].sum()
+    injected = sum(sum(d.values()) for d in manifest["defects_per_file"].values())
+    assert abs(by_day.sum() - truth_by_day.sum()) <= injected * 10
+    assert warehouse.row_count("dim_product") == SMALL.products
+    assert warehouse.row_count("dim_store") == SMALL.stores
+
+    rejects = resources["lake"].read(spark, "sales_rejects")
+    assert rejects.count() == injected
+    assert {r["reason"] for r in rejects.select("reason").distinct().collect()} <= {
+        "duplicate_line", "missing_order_id", "missing_product_id", "negative_price", "unparseable_date"
+    }
+
+    second = run_pass(defs, instance, home / "incoming")
+    assert second.ok and not second.registered and not second.ingested and not second.refreshed
+
+    (home / "incoming" / "sales_broken.csv").write_text("order_id;order_ts;product_id\nA;2024-01-01;P\n")
+    extra = home / "incoming" / "sales_extra.csv"
+    extra.write_text(
+        "order_id,order_ts,store_id,product_id,quantity,unit_price\n"
+        f"X1,{last_landed}T12:00:00,S001,P00001,400,1.0\n"
+    )
+    third = run_pass(defs, instance, home / "incoming")
+    assert [f.partition for f in third.failures] == ["sales_broken.csv"]
+    assert "sales_broken.csv" in third.failures[0].message and "unit_price" in third.failures[0].message
+    assert third.failures[0].step == "raw_sales"
+    assert third.ingested == ["sales_extra.csv"] and third.refreshed
+    assert warehouse.read_table("fact_forecast")["forecast_run_id"].nunique() == 2
