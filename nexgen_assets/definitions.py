@@ -4,6 +4,7 @@ import dagster as dg
 
 from nexgen_assets.defs.cleaning import assets as cleaning_assets
 from nexgen_assets.defs.cleaning import checks as cleaning_checks
+from nexgen_assets.defs.evaluation import assets as evaluation_assets
 from nexgen_assets.defs.features import assets as features_assets
 from nexgen_assets.defs.features import checks as features_checks
 from nexgen_assets.defs.forecasts import assets as forecasts_assets
@@ -11,6 +12,7 @@ from nexgen_assets.defs.ingestion import assets as ingestion_assets
 from nexgen_assets.defs.jobs import inventory_file_job, refresh_job, sales_file_job
 from nexgen_assets.defs.marts import assets as marts_assets
 from nexgen_assets.defs.models import assets as models_assets
+from nexgen_assets.defs.models import champion as champion_assets
 from nexgen_assets.resources import build_resources
 
 ASSET_MODULES = [
@@ -18,6 +20,8 @@ ASSET_MODULES = [
     cleaning_assets,
     features_assets,
     models_assets,
+    evaluation_assets,
+    champion_assets,
     forecasts_assets,
     marts_assets,
 ]

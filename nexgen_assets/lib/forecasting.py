@@ -1,13 +1,13 @@
-"""Turn a stored model artifact into the fact_forecast rows of one forecast run."""
+"""Turn a fitted model and its interval table into the fact_forecast rows of one forecast run."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 
-from nexgen_assets.lib.intervals import apply_intervals
+from nexgen_assets.lib.forecaster import SERIES, Forecaster, horizon_of
+from nexgen_assets.lib.intervals import apply_intervals, series_scale
 
 FORECAST_COLUMNS = [
     "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",
@@ -20,18 +20,34 @@ def forecast_run_id(origin: dt.date, run_id: str) -> str:
     return f"{origin.isoformat()}-{run_id[:8]}"
 
 
-def forecast_frame(
-    artifact: dict[str, Any], horizon: int, run_id: str, model_name: str, model_version: str
+def forecast_with_intervals(
+    model: Forecaster, history: pd.DataFrame, future: pd.DataFrame, quantiles: pd.DataFrame
 ) -> pd.DataFrame:
-    """p10/p50/p90 for the `horizon` days after the model's last observed day."""
-    model = artifact["model"]
-    point = model.predict(horizon)
-    out = apply_intervals(point, artifact["scale"], artifact["intervals"])
-    origin = model.last_date
+    """p10/p50/p90 per series and day; `quantiles` holds q10/q90 of scaled residuals by horizon."""
+    origin = pd.to_datetime(history["date"]).max().date()
+    point = future[[*SERIES, "date"]].copy()
+    point["date"] = pd.to_datetime(point["date"]).dt.date
+    point["horizon"] = horizon_of(future, origin)
+    point["forecast"] = model.predict(history, future)
+    return apply_intervals(point, series_scale(history), quantiles)
+
+
+def forecast_frame(
+    model: Forecaster,
+    history: pd.DataFrame,
+    future: pd.DataFrame,
+    quantiles: pd.DataFrame,
+    run_id: str,
+    model_name: str,
+    model_version: str,
+) -> pd.DataFrame:
+    """The rows of one forecast run, in fact_forecast's column order."""
+    origin = pd.to_datetime(history["date"]).max().date()
+    out = forecast_with_intervals(model, history, future, quantiles)
     out.insert(0, "forecast_run_id", forecast_run_id(origin, run_id))
     out.insert(1, "model_name", model_name)
     out.insert(2, "model_version", model_version)
     out.insert(3, "forecast_origin", origin)
     out["created_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     out["horizon"] = out["horizon"].astype("int64")
-    return out[FORECAST_COLUMNS]
+    return out[FORECAST_COLUMNS].sort_values(["store_id", "product_id", "date"]).reset_index(drop=True)

@@ -1,8 +1,8 @@
-"""Prediction intervals from out-of-sample residuals, by horizon, scaled per series.
+"""Prediction intervals from out-of-sample residuals, by horizon, scaled per series (split conformal).
 
-Residuals of forecasts made at earlier origins are divided by each series' scale
-(its mean absolute seasonal difference, the MASE denominator), so one table of
-quantiles by horizon serves fast and slow sellers alike.
+Residuals of backtest forecasts are divided by each series' scale (its mean absolute
+seasonal difference, the MASE denominator), so one table of quantiles per model and
+horizon serves fast and slow sellers alike.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 SERIES = ["store_id", "product_id"]
+QUANTILES = (0.1, 0.9)
 
 
 def series_scale(history: pd.DataFrame, season: int = 7, floor: float = 0.05) -> pd.DataFrame:
@@ -22,21 +23,40 @@ def series_scale(history: pd.DataFrame, season: int = 7, floor: float = 0.05) ->
     return scale
 
 
-def residual_quantiles(
-    residuals: pd.DataFrame, quantiles: tuple[float, ...] = (0.1, 0.9)
-) -> pd.DataFrame:
-    """Quantiles of scaled residuals (column scaled_error) per horizon."""
-    table = residuals.groupby("horizon")["scaled_error"].quantile(list(quantiles)).unstack()
+def quantile_table(scored: pd.DataFrame, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
+    """Quantiles of scaled residuals per model and horizon (columns q10, q90)."""
+    errors = scored.assign(scaled_error=(scored["actual"] - scored["forecast"]) / scored["scale"])
+    table = errors.groupby(["model", "horizon"])["scaled_error"].quantile(list(quantiles)).unstack()
     table.columns = [f"q{int(round(q * 100))}" for q in quantiles]
     return table.reset_index()
 
 
-def apply_intervals(forecast: pd.DataFrame, scale: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Add p10/p50/p90 to a point forecast; every quantile is non-negative and ordered."""
-    out = forecast.merge(scale, on=SERIES, how="left").merge(table, on="horizon", how="left")
-    out["scale"] = out["scale"].fillna(out["scale"].median() if out["scale"].notna().any() else 1.0)
+def cross_conformal(scored: pd.DataFrame) -> pd.DataFrame:
+    """p10/p90 for each backtest fold from the residuals of the other folds only (honest coverage)."""
+    pieces = []
+    for fold in sorted(scored["fold"].unique()):
+        others = scored[scored["fold"] != fold]
+        source = others if not others.empty else scored
+        table = quantile_table(source)
+        part = scored[scored["fold"] == fold].merge(table, on=["model", "horizon"], how="left")
+        pieces.append(with_bounds(part))
+    return pd.concat(pieces, ignore_index=True)
+
+
+def with_bounds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ordered, non-negative p10/p50/p90 from forecast, scale and q10/q90 columns."""
+    out = frame.copy()
     p50 = out["forecast"].clip(lower=0.0)
     out["p50"] = p50
     out["p10"] = np.minimum(p50, (p50 + out["q10"].fillna(0.0) * out["scale"]).clip(lower=0.0))
     out["p90"] = np.maximum(p50, p50 + out["q90"].fillna(0.0) * out["scale"])
-    return out.drop(columns=["scale", "q10", "q90", "forecast"])
+    return out.drop(columns=["q10", "q90"])
+
+
+def apply_intervals(forecast: pd.DataFrame, scale: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """p10/p50/p90 for a point forecast (columns forecast, horizon) from a model's quantile table."""
+    out = forecast.merge(scale, on=SERIES, how="left").merge(
+        table[["horizon", "q10", "q90"]], on="horizon", how="left"
+    )
+    out["scale"] = out["scale"].fillna(out["scale"].median() if out["scale"].notna().any() else 1.0)
+    return with_bounds(out).drop(columns=["scale", "forecast"])

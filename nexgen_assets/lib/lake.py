@@ -6,6 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 
@@ -48,3 +49,13 @@ def table_exists(table_dir: str | Path) -> bool:
     """True when the directory holds at least one Parquet file."""
     path = Path(table_dir)
     return path.exists() and any(path.rglob("*.parquet"))
+
+
+def replace_parquet_frame(frame: pd.DataFrame, target: str | Path) -> int:
+    """Write a pandas frame as target/data.parquet, swapped in whole; returns rows written."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    staging = target / f".data.parquet.{uuid.uuid4().hex[:8]}"
+    frame.to_parquet(staging, index=False)
+    staging.replace(target / "data.parquet")
+    return len(frame)

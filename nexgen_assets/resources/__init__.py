@@ -39,6 +39,7 @@ def spark_config(master: str | None = None) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.memory": os.environ.get("NEXGEN_SPARK_DRIVER_MEMORY", "4g"),
         "spark.sql.adaptive.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
     }
     if master.startswith("sc://"):

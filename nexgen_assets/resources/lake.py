@@ -8,7 +8,9 @@ from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 
 from nexgen_assets.lib.contract import ContractError
-from nexgen_assets.lib.lake import partition_dir, replace_parquet, table_exists
+import pandas as pd
+
+from nexgen_assets.lib.lake import partition_dir, replace_parquet, replace_parquet_frame, table_exists
 
 
 class LandingZoneResource(dg.ConfigurableResource):
@@ -50,3 +52,13 @@ class LakeResource(dg.ConfigurableResource):
             return spark.read.parquet(str(self.partition_path(table, partition_key)))
         frame = spark.read.parquet(str(self.table_path(table)))
         return frame.drop("part") if "part" in frame.columns else frame
+
+    def write_frame(self, frame: pd.DataFrame, table: str) -> int:
+        """Replace a small pandas table (backtest results and the like) atomically."""
+        return replace_parquet_frame(frame, self.table_path(table))
+
+    def read_frame(self, table: str) -> pd.DataFrame:
+        path = self.table_path(table) / "data.parquet"
+        if not path.exists():
+            raise FileNotFoundError(f"lake table {table} has not been written yet ({path})")
+        return pd.read_parquet(path)

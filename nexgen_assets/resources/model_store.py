@@ -1,6 +1,7 @@
 """Where trained models are kept, by name and version."""
 
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,6 +23,9 @@ class ModelStoreResource(dg.ConfigurableResource):
 
     def metadata(self, name: str, version: str) -> dict[str, Any]:
         return model_store.model_metadata(self.root, name, version)
+
+    def path_of(self, name: str, version: str) -> Path:
+        return Path(self.root) / name / version
 
     def latest_version(self, name: str) -> str:
         versions = model_store.list_versions(self.root, name)

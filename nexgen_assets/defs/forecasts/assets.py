@@ -1,22 +1,25 @@
-"""Forecasts per series and day with p10/p50/p90, archived per forecast run."""
+"""Forecasts per series and day with p10/p50/p90 from the registered champion, archived per run."""
 
 import time
 
 import dagster as dg
+import sqlalchemy as sa
+from dagster_pyspark import PySparkResource
 from pydantic import Field
 
+from nexgen_assets.lib.extract import future_of, history_of, recent_features
 from nexgen_assets.lib.forecasting import forecast_frame
+from nexgen_assets.lib.registry import interval_quantiles, serving_champion
 from nexgen_assets.lib.schemas import ForecastSchema
-from nexgen_assets.resources import ModelStoreResource
+from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 
 class ForecastConfig(dg.Config):
-    horizon: int = Field(default=28, description="Days ahead to forecast.")
-    model_name: str = Field(default="seasonal_naive", description="Stored model that produces the forecast.")
+    history_days: int = Field(default=182, description="Recent days read: model inputs and interval scale.")
 
 
 @dg.asset(
-    deps=["seasonal_naive_model", "sales_features"],
+    deps=["champion_model", "sales_features"],
     group_name="forecasts",
     kinds={"pandas", "sql"},
     io_manager_key="warehouse_io_manager",
@@ -28,20 +31,37 @@ class ForecastConfig(dg.Config):
     automation_condition=dg.AutomationCondition.eager(),
 )
 def sales_forecast(
-    context: dg.AssetExecutionContext, config: ForecastConfig, model_store: ModelStoreResource
+    context: dg.AssetExecutionContext,
+    config: ForecastConfig,
+    spark: PySparkResource,
+    lake: LakeResource,
+    model_store: ModelStoreResource,
+    warehouse: WarehouseResource,
 ):
-    """The next `horizon` days of every live series, published to fact_forecast; earlier runs are kept."""
+    """The next 28 days of every live series from the champion in model_registry (never just the newest file)."""
     started = time.perf_counter()
-    version = model_store.latest_version(config.model_name)
-    artifact = model_store.load(config.model_name, version)
+    if not sa.inspect(warehouse.engine).has_table("model_registry", schema=warehouse.db_schema):
+        raise dg.Failure("no model_registry table yet: materialize champion_model first")
+    try:
+        champion = serving_champion(warehouse.read_table("model_registry"))
+    except LookupError as error:
+        raise dg.Failure(str(error)) from error
+    model = model_store.load(champion["model_name"], champion["model_version"])
+    extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
     forecast = forecast_frame(
-        artifact, config.horizon, run_id=context.run.run_id, model_name=config.model_name, model_version=version
+        model,
+        history_of(extract),
+        future_of(extract),
+        interval_quantiles(champion),
+        run_id=context.run.run_id,
+        model_name=champion["model_name"],
+        model_version=champion["model_version"],
     )
     ForecastSchema.validate(forecast, lazy=True)
     context.add_output_metadata(
         {
             "forecast_run_id": forecast["forecast_run_id"].iat[0],
-            "model": f"{config.model_name} {version}",
+            "model": f"{champion['model_name']} {champion['model_version']}",
             "series": int(forecast[["store_id", "product_id"]].drop_duplicates().shape[0]),
             "rows": len(forecast),
             "first_date": str(forecast["date"].min()),

@@ -1,0 +1,59 @@
+"""Promotion: the best backtested model becomes champion only if it beats the seasonal-naive baseline."""
+
+import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
+
+from nexgen_assets.lib.registry import choose_champion, registry_row
+from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
+
+beats_seasonal_naive = dg.AssetCheckSpec(
+    "beats_seasonal_naive",
+    asset="champion_model",
+    blocking=True,
+    description="The champion's backtest MASE is lower than the seasonal-naive baseline's.",
+)
+
+
+def _registry(warehouse: WarehouseResource) -> pd.DataFrame:
+    if not sa.inspect(warehouse.engine).has_table("model_registry", schema=warehouse.db_schema):
+        return pd.DataFrame()
+    return warehouse.read_table("model_registry")
+
+
+@dg.asset(group_name="models", kinds={"sql"}, check_specs=[beats_seasonal_naive])
+def champion_model(
+    context: dg.AssetExecutionContext,
+    model_leaderboard: pd.DataFrame,
+    lake: LakeResource,
+    model_store: ModelStoreResource,
+    warehouse: WarehouseResource,
+):
+    """Register the best model in model_registry, or keep the previous champion serving."""
+    decision = choose_champion(model_leaderboard)
+    overall = model_leaderboard[model_leaderboard["scope"] == "all"].set_index("model")
+    previous = _registry(warehouse)
+    serving = previous.sort_values("promoted_at").iloc[-1]["model_name"] if not previous.empty else None
+    metadata = {
+        "candidate": decision.model,
+        "candidate_mase": decision.mase,
+        "baseline_mase": decision.baseline_mase,
+        "decision": decision.reason,
+    }
+    if decision.promoted:
+        version = str(overall.loc[decision.model, "model_version"])
+        path = str(model_store.path_of(decision.model, version))
+        quantiles = lake.read_frame("backtest_interval_quantiles")
+        quantiles = quantiles[quantiles["model"] == decision.model]
+        row = registry_row(decision, version, path, overall.loc[decision.model], quantiles, context.run.run_id)
+        warehouse.replace_rows("model_registry", row, ["registry_id"], primary_key=("registry_id",))
+        metadata.update({"serving": f"{decision.model} {version}", "promoted": True})
+    else:
+        metadata.update({"serving": serving or "nothing promoted yet", "promoted": False})
+    yield dg.MaterializeResult(metadata=metadata)
+    yield dg.AssetCheckResult(
+        passed=decision.promoted,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=decision.reason,
+        metadata={"candidate_mase": decision.mase, "baseline_mase": decision.baseline_mase},
+    )

@@ -1,0 +1,65 @@
+"""Rolling-origin backtests: every model refitted at the same origins and scored on the same days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+
+import pandas as pd
+
+from nexgen_assets.lib.forecaster import SERIES, Forecaster
+from nexgen_assets.lib.intervals import series_scale
+
+
+def fold_origins(last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:
+    """Origins spaced one horizon apart, the newest one horizon before the last day; oldest first."""
+    return [last_date - dt.timedelta(days=horizon * k) for k in range(folds, 0, -1)]
+
+
+def split_at(
+    history: pd.DataFrame, features: pd.DataFrame, origin: dt.date, horizon: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """History and training rows up to the origin, and the next `horizon` days of series alive at it."""
+    days = pd.to_datetime(features["date"]).dt.date
+    hist_days = pd.to_datetime(history["date"]).dt.date
+    past = history[hist_days <= origin]
+    train = features[(days <= origin) & features["quantity"].notna()]
+    alive = past[SERIES].drop_duplicates()
+    window = (days > origin) & (days <= origin + dt.timedelta(days=horizon)) & features["quantity"].notna()
+    future = features[window].merge(alive, on=SERIES, how="inner")
+    return past, train, future
+
+
+def run_backtest(
+    models: Mapping[str, Forecaster],
+    history: pd.DataFrame,
+    features: pd.DataFrame,
+    horizon: int,
+    folds: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scored forecasts (model, fold, series, day, actual, forecast, scale) and seconds per model and fold."""
+    last = pd.to_datetime(history["date"]).max().date()
+    scored, timings = [], []
+    for fold, origin in enumerate(fold_origins(last, horizon, folds), start=1):
+        past, train, future = split_at(history, features, origin, horizon)
+        if future.empty or train.empty:
+            raise ValueError(f"backtest fold {fold} at {origin} has no data; history is too short for {folds} folds")
+        scale = series_scale(past)
+        blind = future.drop(columns=["quantity"])
+        for name, template in models.items():
+            model = template.clone()
+            started = time.perf_counter()
+            model.fit(past, train)
+            forecast = model.predict(past, blind)
+            timings.append({"model": name, "fold": fold, "origin": origin, "seconds": time.perf_counter() - started,
+                            "training_rows": model.training_rows})
+            frame = future[[*SERIES, "date", "quantity"]].rename(columns={"quantity": "actual"}).copy()
+            frame["date"] = pd.to_datetime(frame["date"]).dt.date
+            frame["forecast"] = forecast
+            frame["horizon"] = [(d - origin).days for d in frame["date"]]
+            frame.insert(0, "model", name)
+            frame.insert(1, "fold", fold)
+            frame.insert(2, "origin", origin)
+            scored.append(frame.merge(scale, on=SERIES, how="left"))
+    return pd.concat(scored, ignore_index=True), pd.DataFrame(timings)
