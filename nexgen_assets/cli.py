@@ -9,7 +9,9 @@ from pathlib import Path
 
 from nexgen_assets.lib.synthetic import FILE_FORMATS, GeneratorConfig, generate
 
-WAREHOUSE_TABLES = ("dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast")
+WAREHOUSE_TABLES = (
+    "dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast", "model_metrics", "model_registry",
+)
 
 
 def _home(args) -> Path:
@@ -59,12 +61,21 @@ def summary_lines(home: Path) -> list[str]:
             lines.append(f"  {table:<18} {warehouse.row_count(table):>10,} rows")
         except Exception as error:
             lines.append(f"  {table:<18} missing ({type(error).__name__})")
+    try:
+        board = warehouse.read_table("model_metrics")
+        board = board[board["scope"] == "all"].sort_values("mase")
+        lines.append("backtest (all folds):   model           MASE    RMSE     MAE    WAPE  p10-p90  fit s/fold")
+        for _, r in board.iterrows():
+            lines.append(
+                f"                        {r['model']:<14} {r['mase']:6.3f} {r['rmse']:7.3f} {r['mae']:7.3f} "
+                f"{r['wape']:7.3f} {r['coverage_p10_p90']:8.3f} {r['fit_seconds_per_fold']:10.1f}"
+            )
+        champion = warehouse.read_table("model_registry").sort_values("promoted_at").iloc[-1]
+        lines.append(f"champion: {champion['model_name']} {champion['model_version']} (MASE {champion['mase']:.3f} "
+                     f"vs seasonal naive {champion['baseline_mase']:.3f})")
+    except Exception as error:
+        lines.append(f"models: not evaluated yet ({type(error).__name__})")
     instance = dg.DagsterInstance.get()
-    event = instance.get_latest_materialization_event(dg.AssetKey("seasonal_naive_model"))
-    if event and event.asset_materialization:
-        meta = event.asset_materialization.metadata
-        shown = ("model_version", "training_rows", "training_seconds", "series")
-        lines.append("model seasonal_naive: " + ", ".join(f"{k}={meta[k].value}" for k in shown if k in meta))
     forecast = instance.get_latest_materialization_event(dg.AssetKey("sales_forecast"))
     if forecast and forecast.asset_materialization:
         meta = forecast.asset_materialization.metadata

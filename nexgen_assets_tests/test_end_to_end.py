@@ -67,6 +67,14 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, po
         "duplicate_line", "missing_order_id", "missing_product_id", "negative_price", "unparseable_date"
     }
 
+    registry = warehouse.read_table("model_registry")
+    assert len(registry) == 1 and registry["model_name"].iat[0] in {"xgboost", "random_forest", "lstm"}
+    assert registry["mase"].iat[0] < registry["baseline_mase"].iat[0]
+    assert set(forecast["model_name"]) == set(registry["model_name"])
+    assert set(forecast["model_version"]) == set(registry["model_version"])
+    metrics = warehouse.read_table("model_metrics")
+    assert set(metrics.loc[metrics["scope"] == "all", "model"]) == {"seasonal_naive", "xgboost", "random_forest", "lstm"}
+
     second = run_pass(defs, instance, home / "incoming")
     assert second.ok and not second.registered and not second.ingested and not second.refreshed
 

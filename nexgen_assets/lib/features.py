@@ -3,7 +3,9 @@
 Every demand feature looks back at least `horizon` days (lag >= horizon, rolling windows
 that end `horizon` days before the target), so a row for day d only uses sales up to
 d - horizon: whatever the forecast origin inside the horizon, nothing after it is read.
-Calendar, holiday, price and promo features are known ahead of time. Rows for the
+Calendar, holiday, price and promo features are known ahead of time. The year-ago
+features (the same week a year before, against the level a year before the origin)
+tell the models how much the season lifts demand around that date. Rows for the
 `horizon` days after the last observed day are appended with a null target: they are
 what the forecast scores.
 """
@@ -34,6 +36,7 @@ def feature_columns(horizon: int = DEFAULT_HORIZON) -> list[str]:
         *lags, *rolling,
         f"rstd_28_l{horizon}", f"dow_mean_4w_l{horizon}", f"zero_share_28_l{horizon}",
         f"stockout_share_28_l{horizon}", "series_age_days",
+        "yoy_week_mean", "yoy_level", "yoy_ratio",
     ]
 
 
@@ -103,7 +106,16 @@ def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = D
             series.rowsBetween(-(horizon + 27), -horizon)
         ).alias(f"stockout_share_28_l{horizon}"),
         (F.row_number().over(series) - 1).alias("series_age_days"),
-    )
+        F.avg(demand).over(series.rowsBetween(-367, -361)).alias("yoy_week_mean"),
+        F.avg(demand).over(series.rowsBetween(-(364 + horizon + 27), -(364 + horizon))).alias("yoy_level"),
+        F.count(demand).over(series.rowsBetween(-367, -361)).alias("_yoy_days"),
+    ).withColumn(
+        "yoy_week_mean", F.when(F.col("_yoy_days") == 7, F.col("yoy_week_mean"))
+    ).withColumn(
+        "yoy_level", F.when(F.col("yoy_week_mean").isNotNull(), F.col("yoy_level"))
+    ).withColumn(
+        "yoy_ratio", (F.col("yoy_week_mean") + 0.1) / (F.col("yoy_level") + 0.1)
+    ).drop("_yoy_days")
     holiday_marks = frame.select("date").distinct().crossJoin(next_holiday).groupBy("date").agg(
         F.max((F.col("h") == F.col("date")).cast("int")).alias("is_holiday"),
         F.min(F.when(F.col("h") >= F.col("date"), F.datediff("h", "date"))).alias("days_to_holiday"),

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from nexgen_assets.lib.forecaster import SERIES, Forecaster, horizon_of
-from nexgen_assets.lib.intervals import apply_intervals, series_scale
+from nexgen_assets.lib.intervals import apply_intervals
 
 FORECAST_COLUMNS = [
     "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",
@@ -29,7 +29,7 @@ def forecast_with_intervals(
     point["date"] = pd.to_datetime(point["date"]).dt.date
     point["horizon"] = horizon_of(future, origin)
     point["forecast"] = model.predict(history, future)
-    return apply_intervals(point, series_scale(history), quantiles)
+    return apply_intervals(point, quantiles)
 
 
 def forecast_frame(

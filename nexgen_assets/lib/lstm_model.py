@@ -54,6 +54,14 @@ def series_matrix(history: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.D
     return keys, wide.fillna(0.0).to_numpy(dtype="float32"), days
 
 
+def _left_pad(values: np.ndarray, days: pd.DatetimeIndex, length: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Zero days before the first sale, so a short history still fills a window."""
+    if values.shape[1] >= length:
+        return values, days
+    pad = np.zeros((values.shape[0], length - values.shape[1]), dtype="float32")
+    return np.concatenate([pad, values], axis=1), pd.date_range(end=days[-1], periods=length, freq="D")
+
+
 class LSTMForecaster(Forecaster):
     name = "lstm"
 
@@ -82,9 +90,10 @@ class LSTMForecaster(Forecaster):
         rng = np.random.default_rng(p["seed"])
         _, values, days = series_matrix(history)
         window, horizon = p["window"], p["horizon"]
+        if values.shape[1] <= horizon:
+            raise ValueError(f"lstm needs more than {horizon} days of history, got {values.shape[1]}")
+        values, days = _left_pad(values, days, window + horizon)
         last_end = values.shape[1] - horizon - 1
-        if last_end < window - 1:
-            raise ValueError(f"lstm needs at least {window + horizon} days of history, got {values.shape[1]}")
         per_series = min(p["windows_per_series"], max(1, p["max_windows"] // max(1, values.shape[0])))
         rows = np.repeat(np.arange(values.shape[0]), per_series)
         ends = rng.integers(window - 1, last_end + 1, size=len(rows))
@@ -120,10 +129,7 @@ class LSTMForecaster(Forecaster):
         p = self.params
         keys, values, days = series_matrix(history)
         window = p["window"]
-        if values.shape[1] < window:
-            pad = np.zeros((values.shape[0], window - values.shape[1]), dtype="float32")
-            values = np.concatenate([pad, values], axis=1)
-            days = pd.date_range(end=days[-1], periods=values.shape[1], freq="D")
+        values, days = _left_pad(values, days, window)
         end = values.shape[1] - 1
         seq = values[:, end - window + 1 : end + 1]
         scale = seq.mean(axis=1) + 0.1

@@ -11,11 +11,11 @@ from nexgen_assets.lib.tabular import TabularEncoder, non_negative, training_row
 
 DEFAULTS = {
     "horizon": 28,
-    "n_estimators": 120,
+    "n_estimators": 80,
     "max_depth": 16,
     "min_samples_leaf": 5,
     "max_features": 0.5,
-    "max_samples": 60_000,
+    "max_samples": 40_000,
     "max_rows": 400_000,
     "n_jobs": 2,
     "seed": 7,

@@ -62,7 +62,7 @@ def registry_row(
                 "coverage_p10_p90": float(metrics["coverage_p10_p90"]),
                 "baseline_mase": decision.baseline_mase,
                 "interval_quantiles": quantiles[["horizon", "q10", "q90"]].to_json(orient="records"),
-                "promoted_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
+                "promoted_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
             }
         ]
     )

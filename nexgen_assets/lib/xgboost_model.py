@@ -11,13 +11,13 @@ from nexgen_assets.lib.tabular import TabularEncoder, non_negative, training_row
 
 DEFAULTS = {
     "horizon": 28,
-    "n_estimators": 500,
-    "learning_rate": 0.04,
+    "n_estimators": 300,
+    "learning_rate": 0.06,
     "max_depth": 8,
     "min_child_weight": 5.0,
     "subsample": 0.8,
     "colsample_bytree": 0.8,
-    "objective": "reg:tweedie",
+    "objective": "reg:squarederror",
     "tweedie_variance_power": 1.2,
     "max_rows": 1_000_000,
     "n_jobs": 2,
@@ -26,7 +26,7 @@ DEFAULTS = {
 
 
 class XGBoostForecaster(Forecaster):
-    """One booster for every series and horizon; Tweedie loss suits intermittent retail demand."""
+    """One booster for every series and horizon (squared error: it scored best on RMSE and bias)."""
 
     name = "xgboost"
 

@@ -4,12 +4,11 @@
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 
 from nexgen_assets.lib.contract import ContractError
-import pandas as pd
-
 from nexgen_assets.lib.lake import partition_dir, replace_parquet, replace_parquet_frame, table_exists
 
 

@@ -8,7 +8,9 @@ from nexgen_assets.definitions import defs
 GROUPS = {
     "raw_sales": "ingestion", "raw_inventory": "ingestion",
     "clean_sales": "cleaning", "sales_rejects": "cleaning", "daily_sales": "cleaning",
-    "sales_features": "features", "seasonal_naive_model": "models", "sales_forecast": "forecasts",
+    "sales_features": "features", "seasonal_naive_model": "models", "xgboost_model": "models",
+    "random_forest_model": "models", "lstm_model": "models", "champion_model": "models",
+    "backtest_results": "evaluation", "model_leaderboard": "evaluation", "sales_forecast": "forecasts",
     "dim_product": "marts", "dim_store": "marts", "dim_date": "marts", "fact_sales_daily": "marts",
 }
 
@@ -24,8 +26,11 @@ def test_every_asset_is_in_its_domain_group_with_kinds():
 
 def test_lineage_runs_from_raw_files_to_the_forecast():
     graph = defs.resolve_asset_graph()
-    upstream = graph.get(dg.AssetKey("sales_forecast")).parent_keys
-    assert dg.AssetKey("seasonal_naive_model") in upstream
+    assert dg.AssetKey("champion_model") in graph.get(dg.AssetKey("sales_forecast")).parent_keys
+    assert dg.AssetKey("model_leaderboard") in graph.get(dg.AssetKey("champion_model")).parent_keys
+    backtest_inputs = graph.get(dg.AssetKey("backtest_results")).parent_keys
+    for model in ("seasonal_naive_model", "xgboost_model", "random_forest_model", "lstm_model"):
+        assert dg.AssetKey(model) in backtest_inputs
     assert dg.AssetKey("raw_sales") in graph.get(dg.AssetKey("clean_sales")).parent_keys
 
 

@@ -28,9 +28,9 @@ def test_cross_conformal_covers_about_eighty_percent():
     n = 6000
     scored = pd.DataFrame(
         {"model": "m", "fold": rng.integers(1, 4, n), "horizon": rng.integers(1, 29, n),
-         "forecast": 5.0, "scale": 1.0}
+         "forecast": rng.uniform(0.5, 30, n), "scale": 1.0}
     )
-    scored["actual"] = scored["forecast"] + rng.normal(0, 1, n)
+    scored["actual"] = scored["forecast"] + rng.normal(0, 1, n) * np.sqrt(scored["forecast"] + 0.25)
     covered = cross_conformal(scored)
     inside = ((covered["actual"] >= covered["p10"]) & (covered["actual"] <= covered["p90"])).mean()
     assert 0.75 < inside < 0.85

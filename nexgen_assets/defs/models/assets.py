@@ -76,8 +76,8 @@ def seasonal_naive_model(
 
 
 class XGBoostConfig(dg.Config):
-    n_estimators: int = Field(default=500, description="Boosting rounds.")
-    learning_rate: float = Field(default=0.04, description="Shrinkage per round.")
+    n_estimators: int = Field(default=300, description="Boosting rounds.")
+    learning_rate: float = Field(default=0.06, description="Shrinkage per round.")
     max_depth: int = Field(default=8, description="Depth of each tree.")
     max_rows: int = Field(default=1_000_000, description="Training rows sampled at most (memory bound).")
     history_days: int = Field(default=730, description="Most recent days of features read for training.")
@@ -91,15 +91,15 @@ def xgboost_model(
     lake: LakeResource,
     model_store: ModelStoreResource,
 ) -> dg.MaterializeResult:
-    """Global gradient-boosted trees with a Tweedie loss over all series."""
+    """Global gradient-boosted trees over all series."""
     params = config.model_dump(exclude={"history_days"})
     return train_and_store(context, build_model("xgboost", params), config.history_days, spark, lake, model_store)
 
 
 class RandomForestConfig(dg.Config):
-    n_estimators: int = Field(default=120, description="Trees in the forest.")
+    n_estimators: int = Field(default=80, description="Trees in the forest.")
     max_depth: int = Field(default=16, description="Depth limit of each tree (memory bound).")
-    max_samples: int = Field(default=60_000, description="Rows drawn for each tree (memory and time bound).")
+    max_samples: int = Field(default=40_000, description="Rows drawn for each tree (memory and time bound).")
     min_samples_leaf: int = Field(default=5, description="Smallest leaf.")
     history_days: int = Field(default=730, description="Most recent days of features read for training.")
 
