@@ -63,9 +63,16 @@ def register_files(instance: dg.DagsterInstance, incoming: Path) -> list[str]:
     return added
 
 
+def _root_message(error) -> str:
+    """The innermost cause's message: what actually went wrong, not the wrapper."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "error"
+
+
 def _failures(job: str, partition: str | None, result: dg.ExecuteInProcessResult) -> list[Failure]:
     found = [
-        Failure(job, partition, event.step_key or job, event.event_specific_data.error.message.strip())
+        Failure(job, partition, event.step_key or job, _root_message(event.event_specific_data.error))
         for event in result.get_step_failure_events()
     ]
     return found or [Failure(job, partition, job, "run failed before any step ran")]

@@ -19,3 +19,16 @@ refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets("raw_sales", "clean_sales", "sales_rejects", "raw_inventory"),
     description="Rebuild daily tables, features, models, forecasts and marts from everything ingested.",
 )
+
+retrain_job = dg.define_asset_job(
+    "retrain_job",
+    selection=dg.AssetSelection.groups("models", "evaluation")
+    | dg.AssetSelection.assets("sales_forecast"),
+    description="Retrain every model, backtest, promote a champion and refresh the forecast.",
+)
+
+forecast_job = dg.define_asset_job(
+    "forecast_job",
+    selection=dg.AssetSelection.assets("sales_forecast"),
+    description="Forecast the next days from the serving champion without retraining.",
+)

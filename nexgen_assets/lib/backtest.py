@@ -17,6 +17,14 @@ def fold_origins(last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:
     return [last_date - dt.timedelta(days=horizon * k) for k in range(folds, 0, -1)]
 
 
+MIN_TRAINING_DAYS = 56
+
+
+def usable_origins(first_date: dt.date, last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:
+    """The requested origins that leave at least MIN_TRAINING_DAYS of history before them."""
+    return [o for o in fold_origins(last_date, horizon, folds) if (o - first_date).days >= MIN_TRAINING_DAYS]
+
+
 def split_at(
     history: pd.DataFrame, features: pd.DataFrame, origin: dt.date, horizon: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -39,9 +47,16 @@ def run_backtest(
     folds: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scored forecasts (model, fold, series, day, actual, forecast, scale) and seconds per model and fold."""
-    last = pd.to_datetime(history["date"]).max().date()
+    days = pd.to_datetime(history["date"])
+    first, last = days.min().date(), days.max().date()
+    origins = usable_origins(first, last, horizon, folds)
+    if not origins:
+        raise ValueError(
+            f"backtest needs at least {MIN_TRAINING_DAYS + horizon} days of history; "
+            f"daily_sales has {(last - first).days + 1} ({first} to {last})"
+        )
     scored, timings = [], []
-    for fold, origin in enumerate(fold_origins(last, horizon, folds), start=1):
+    for fold, origin in enumerate(origins, start=1):
         past, train, future = split_at(history, features, origin, horizon)
         if future.empty or train.empty:
             raise ValueError(f"backtest fold {fold} at {origin} has no data; history is too short for {folds} folds")

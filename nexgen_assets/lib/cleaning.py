@@ -6,16 +6,22 @@ rows accepted plus rows rejected.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.contract import (
     DEFAULT_STORE_ID,
     INVENTORY_COLUMNS,
+    MAX_ABS_QUANTITY,
+    MAX_UNIT_PRICE,
     SALES_COLUMNS,
 )
 from nexgen_assets.lib.ingest import ROW_NUMBER, SOURCE_FILE
+from nexgen_assets.lib.mapping import MAPPING_REJECT
 
+REPLACEMENT_CHARACTER = "\ufffd"
 REJECT_COLUMNS = (SOURCE_FILE, ROW_NUMBER, "reason", "record")
 
 
@@ -42,7 +48,8 @@ def _extra_json(raw: DataFrame, known: tuple[str, ...]) -> Column:
 
 
 def _record_json(raw: DataFrame) -> Column:
-    return F.to_json(F.struct(*[F.col(c) for c in raw.columns if c not in (SOURCE_FILE, ROW_NUMBER)]))
+    skip = (SOURCE_FILE, ROW_NUMBER, MAPPING_REJECT)
+    return F.to_json(F.struct(*[F.col(c) for c in raw.columns if c not in skip]))
 
 
 def _split(typed: DataFrame, accepted_columns: list[str]) -> tuple[DataFrame, DataFrame]:
@@ -51,10 +58,23 @@ def _split(typed: DataFrame, accepted_columns: list[str]) -> tuple[DataFrame, Da
     return accepted, rejects
 
 
-def clean_sales_lines(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Typed, defaulted order lines and the rows that break the contract (DESIGN §3)."""
-    raw = _ensure_columns(raw, SALES_COLUMNS)
-    content = [c for c in raw.columns if c not in (SOURCE_FILE, ROW_NUMBER)]
+def _bad_text(columns: list[str]) -> Column:
+    """True when any text field holds bytes that were not valid UTF-8 (decoded as U+FFFD)."""
+    checks = [F.coalesce(F.instr(F.col(c), REPLACEMENT_CHARACTER) > 0, F.lit(False)) for c in columns]
+    out = F.lit(False)
+    for check in checks:
+        out = out | check
+    return out
+
+
+def clean_sales_lines(raw: DataFrame, ingested_at: dt.datetime | None = None) -> tuple[DataFrame, DataFrame]:
+    """Typed, defaulted order lines and the rows that break the contract (DESIGN §3).
+
+    `ingested_at` (default now, UTC) bounds order_ts: a sale more than a day later is rejected.
+    """
+    latest = (ingested_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)) + dt.timedelta(days=1)
+    raw = _ensure_columns(raw, (*SALES_COLUMNS, MAPPING_REJECT))
+    content = [c for c in raw.columns if c not in (SOURCE_FILE, ROW_NUMBER, MAPPING_REJECT)]
     first_copy = Window.partitionBy(*[F.coalesce(F.col(c), F.lit("\u0000")) for c in content]).orderBy(ROW_NUMBER)
     typed = raw.select(
         "*",
@@ -63,24 +83,31 @@ def clean_sales_lines(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
         F.col("unit_price").try_cast("double").alias("_unit_price"),
         F.coalesce(F.col("promo"), F.lit("0")).try_cast("double").alias("_promo"),
         F.row_number().over(first_copy).alias("_copy"),
-        _extra_json(raw, SALES_COLUMNS).alias("extra"),
+        _extra_json(raw, (*SALES_COLUMNS, MAPPING_REJECT)).alias("extra"),
         _record_json(raw).alias("record"),
     )
     rules = [
+        ("excluded_by_mapping", F.col(MAPPING_REJECT).isNotNull()),
         ("missing_order_id", F.col("order_id").isNull()),
         ("missing_product_id", F.col("product_id").isNull()),
         ("unparseable_date", F.col("_ts").isNull()),
+        ("bad_encoding", _bad_text(content)),
+        ("future_date", F.col("_ts") > F.lit(latest)),
         ("bad_quantity", F.col("_quantity").isNull() | F.isnan("_quantity")),
         ("zero_quantity", F.col("_quantity") == 0),
+        ("implausible_quantity", F.abs("_quantity") > MAX_ABS_QUANTITY),
         ("bad_price", F.col("_unit_price").isNull() | F.isnan("_unit_price")),
         ("negative_price", F.col("_unit_price") < 0),
+        ("implausible_price", F.col("_unit_price") > MAX_UNIT_PRICE),
         ("bad_promo", ~F.coalesce(F.col("_promo").isin(0.0, 1.0), F.lit(False))),
         ("duplicate_line", F.col("_copy") > 1),
     ]
     typed = typed.withColumn("reason", _first_failure(rules)).select(
         F.col("order_id"),
         F.col("_ts").alias("order_ts"),
-        F.to_date("_ts").alias("order_date"),
+        F.coalesce(
+            F.regexp_extract("order_ts", r"^(\d{4}-\d{1,2}-\d{1,2})", 1).try_cast("date"), F.to_date("_ts")
+        ).alias("order_date"),
         F.coalesce(F.col("store_id"), F.lit(DEFAULT_STORE_ID)).alias("store_id"),
         F.col("product_id"),
         F.col("product_name"),

@@ -8,6 +8,8 @@ SALES_REQUIRED = ("order_id", "order_ts", "product_id", "quantity", "unit_price"
 SALES_OPTIONAL = ("store_id", "product_name", "category", "promo")
 SALES_COLUMNS = SALES_REQUIRED + SALES_OPTIONAL
 DEFAULT_STORE_ID = "ONLINE"
+MAX_ABS_QUANTITY = 1e6
+MAX_UNIT_PRICE = 1e7
 
 INVENTORY_REQUIRED = ("snapshot_date", "store_id", "product_id", "stock_on_hand")
 INVENTORY_OPTIONAL = ("lead_time_days",)
@@ -26,6 +28,11 @@ REJECT_REASONS = {
     "negative_price": "unit_price is negative",
     "bad_promo": "promo is not 0 or 1",
     "duplicate_line": "exact copy of an earlier line in the same file",
+    "excluded_by_mapping": "excluded by the file's column mapping (e.g. a cancelled order)",
+    "bad_encoding": "a field is not valid UTF-8 text",
+    "implausible_quantity": f"|quantity| is above {1e6:,.0f} or not finite",
+    "implausible_price": f"unit_price is above {1e7:,.0f} or not finite",
+    "future_date": "order_ts is more than a day after the file was ingested",
     "missing_snapshot_date": "snapshot_date is empty or not a date",
     "missing_store_id": "store_id is empty",
     "bad_stock": "stock_on_hand is not a number or is negative",

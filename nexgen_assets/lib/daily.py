@@ -8,6 +8,14 @@ from pyspark.sql import functions as F
 SERIES_KEYS = ("store_id", "product_id")
 
 
+LINE_IDENTITY = ("order_id", "store_id", "product_id", "order_ts", "quantity", "unit_price")
+
+
+def distinct_lines(clean_sales: DataFrame) -> DataFrame:
+    """One row per order line even if it landed in several files (a re-sent or overlapping export)."""
+    return clean_sales.dropDuplicates(list(LINE_IDENTITY))
+
+
 def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> DataFrame:
     """Daily net quantity, revenue, average price, promo, stock on hand and a stockout flag.
 
@@ -16,7 +24,7 @@ def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> Data
     is the last price seen, so price never drops to zero. Stock on hand is the
     latest snapshot on or before the day; a zero stock marks a stockout.
     """
-    lines = clean_sales.select("store_id", "product_id", F.col("order_date").alias("date"),
+    lines = distinct_lines(clean_sales).select("store_id", "product_id", F.col("order_date").alias("date"),
                                "quantity", "revenue", "unit_price", "promo")
     daily = lines.groupBy(*SERIES_KEYS, "date").agg(
         F.sum("quantity").alias("quantity"),

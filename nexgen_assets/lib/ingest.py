@@ -8,19 +8,24 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.contract import ContractError, file_format
+from nexgen_assets.lib.mapping import apply_mapping, mapping_for
 
 SOURCE_FILE = "source_file"
 ROW_NUMBER = "row_number"
 
 
 def _normalise_name(name: str) -> str:
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
+    return name.replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def read_landed_file(spark: SparkSession, path: str | Path, required: tuple[str, ...]) -> DataFrame:
+def read_landed_file(
+    spark: SparkSession, path: str | Path, required: tuple[str, ...], mapping_folders: tuple[str, ...] = ()
+) -> DataFrame:
     """All columns as trimmed strings (empty -> null), plus source_file and a 1-based row_number.
 
-    Raises ContractError naming the file when it has no header or misses required columns.
+    A file whose name matches a column mapping (user folders first, then the built-in
+    ones) is translated to the contract first. Raises ContractError naming the file when
+    it has no header or misses required columns.
     """
     path = str(path)
     fmt = file_format(path)
@@ -30,6 +35,7 @@ def read_landed_file(spark: SparkSession, path: str | Path, required: tuple[str,
             .option("inferSchema", False)
             .option("mode", "PERMISSIVE")
             .option("encoding", "UTF-8")
+            .option("multiLine", True)
             .csv(path)
         )
     elif fmt == "jsonl":
@@ -41,16 +47,19 @@ def read_landed_file(spark: SparkSession, path: str | Path, required: tuple[str,
     if len(set(columns)) != len(columns):
         raise ContractError(f"{path}: duplicate column names after normalising: {frame.columns}")
     frame = frame.toDF(*columns)
-    missing = [c for c in required if c not in columns]
-    if missing:
-        found = ", ".join(columns) if columns else "no columns"
-        raise ContractError(f"{path}: line 1: missing required column(s) {', '.join(missing)}; found {found}")
-
     as_text = [
         F.when(F.trim(F.col(c).cast("string")) == "", None).otherwise(F.trim(F.col(c).cast("string"))).alias(c)
         for c in columns
     ]
-    return with_row_numbers(frame.select(*as_text)).withColumn(SOURCE_FILE, F.lit(Path(path).name))
+    frame = frame.select(*as_text)
+    mapping = mapping_for(Path(path).name, [Path(m) for m in mapping_folders])
+    if mapping is not None:
+        frame = apply_mapping(frame, mapping, Path(path).name)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        found = ", ".join(frame.columns) if frame.columns else "no columns"
+        raise ContractError(f"{path}: line 1: missing required column(s) {', '.join(missing)}; found {found}")
+    return with_row_numbers(frame).withColumn(SOURCE_FILE, F.lit(Path(path).name))
 
 
 def with_row_numbers(frame: DataFrame) -> DataFrame:

@@ -25,7 +25,7 @@ DEFAULTS = {
     "batch_size": 256,
     "learning_rate": 0.003,
     "windows_per_series": 60,
-    "max_windows": 40_000,
+    "max_windows": 24_000,
     "validation_share": 0.1,
     "seed": 7,
 }

@@ -156,6 +156,16 @@ def replace_rows(
     return len(frame)
 
 
+def delete_rows(engine: Engine, name: str, where: dict, schema: str | None = None) -> int:
+    """Delete rows matching all `where` values; a missing table deletes nothing."""
+    with engine.begin() as conn:
+        if not sa.inspect(conn).has_table(name, schema=schema):
+            return 0
+        table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+        result = conn.execute(table.delete().where(sa.and_(*[table.c[k] == v for k, v in where.items()])))
+        return result.rowcount
+
+
 def read_table(engine: Engine, name: str, schema: str | None = None) -> pd.DataFrame:
     """Whole table as a frame."""
     table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)

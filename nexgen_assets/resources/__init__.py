@@ -77,7 +77,7 @@ def build_resources(home: Path | None = None) -> dict[str, object]:
     warehouse = WarehouseResource(url=_warehouse_url(home))
     return {
         "spark": spark_resource(),
-        "landing": LandingZoneResource(incoming_dir=str(home / "incoming")),
+        "landing": LandingZoneResource(incoming_dir=str(home / "incoming"), mappings_dir=str(home / "mappings")),
         "lake": LakeResource(root=os.environ.get("NEXGEN_LAKE", str(home / "lake"))),
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),

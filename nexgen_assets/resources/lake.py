@@ -16,6 +16,13 @@ class LandingZoneResource(dg.ConfigurableResource):
     """Folder that store exports and other sources drop files into."""
 
     incoming_dir: str = Field(description="Folder watched for new sales and inventory files.")
+    mappings_dir: str | None = Field(
+        default=None, description="Folder of YAML column mappings for other layouts (built-in ones always apply)."
+    )
+
+    @property
+    def mapping_folders(self) -> tuple[str, ...]:
+        return (self.mappings_dir,) if self.mappings_dir else ()
 
     def file_for(self, partition_key: str) -> Path:
         """The landed file behind a partition; ContractError if it has gone."""

@@ -34,6 +34,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def replace_rows(self, name: str, frame: pd.DataFrame, key_columns, primary_key=()) -> int:
         return wh.replace_rows(self.engine, name, frame, key_columns, primary_key, self.db_schema)
 
+    def delete_rows(self, name: str, where: dict) -> int:
+        return wh.delete_rows(self.engine, name, where, self.db_schema)
+
     def read_table(self, name: str) -> pd.DataFrame:
         return wh.read_table(self.engine, name, self.db_schema)
 

@@ -76,3 +76,11 @@ def test_no_feature_reads_sales_inside_the_horizon(spark, horizon):
     )
     assert changed, "the spike should reach some feature"
     assert min(changed) >= spike_date + dt.timedelta(days=horizon)
+
+
+def test_a_line_landed_in_two_files_counts_once(spark):
+    line = _line(1, 0, 3)
+    first = spark.createDataFrame([line], LINES)
+    both = first.unionByName(first)
+    daily = aggregate_daily(both, None).collect()
+    assert [r["quantity"] for r in daily] == [3.0]

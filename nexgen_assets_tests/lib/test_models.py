@@ -95,3 +95,14 @@ def test_folds_share_origins_and_never_train_on_the_scored_days():
     }
     assert keys["seasonal_naive"] == keys["xgboost"]
     assert scored["horizon"].between(1, H).all() and len(timings) == 6
+
+
+def test_short_history_uses_the_folds_that_fit_and_names_the_shortfall():
+    panel = _panel(days=100)
+    observed = panel[~panel["is_future"]]
+    models = {"seasonal_naive": build_model("seasonal_naive")}
+    scored, _ = run_backtest(models, history_of(panel), observed, H, 3)
+    assert scored["fold"].nunique() == 1
+    tiny = _panel(days=60)
+    with pytest.raises(ValueError, match="at least 84 days of history; daily_sales has 60"):
+        run_backtest(models, history_of(tiny), tiny[~tiny["is_future"]], H, 3)

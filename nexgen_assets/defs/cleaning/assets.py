@@ -14,8 +14,10 @@ from nexgen_assets.defs.cleaning.checks import (
 )
 from nexgen_assets.defs.partitions import sales_files
 from nexgen_assets.lib.cleaning import clean_sales_lines
-from nexgen_assets.lib.daily import aggregate_daily
-from nexgen_assets.resources import LakeResource
+from nexgen_assets.lib.daily import aggregate_daily, distinct_lines
+from nexgen_assets.lib.landing import content_hash
+from nexgen_assets.lib.lineage import ingestion_log_row
+from nexgen_assets.resources import LakeResource, LandingZoneResource, WarehouseResource
 
 
 @dg.multi_asset(
@@ -39,8 +41,18 @@ from nexgen_assets.resources import LakeResource
     check_specs=[clean_sales_schema, sales_rejects_schema],
     group_name="cleaning",
 )
-def clean_sales(context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource):
-    """Split one file's rows into accepted and rejected; rows read must equal accepted + rejected."""
+def clean_sales(
+    context: dg.AssetExecutionContext,
+    spark: PySparkResource,
+    lake: LakeResource,
+    landing: LandingZoneResource,
+    warehouse: WarehouseResource,
+):
+    """Split one file's rows into accepted and rejected; rows read must equal accepted + rejected.
+
+    The file's ingestion_log row and its rejected rows are published to the warehouse,
+    replacing those of an earlier run of the same file.
+    """
     started = time.perf_counter()
     key = context.partition_key
     raw = lake.read(spark.spark_session, "raw_sales", key).cache()
@@ -58,11 +70,20 @@ def clean_sales(context: dg.AssetExecutionContext, spark: PySparkResource, lake:
             f"{key}: read {rows_read} rows but accepted {rows_accepted} + rejected {rows_rejected}; nothing published"
         )
     seconds = round(time.perf_counter() - started, 2)
+    path = landing.file_for(key)
+    log_row = ingestion_log_row(key, content_hash(path), rows_read, rows_accepted, rows_rejected, seconds, context.run.run_id)
+    warehouse.replace_rows("ingestion_log", log_row, ["source_file"], primary_key=("source_file",))
+    rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
+    if len(rejected_rows):
+        warehouse.replace_rows("sales_rejects", rejected_rows, ["source_file"])
+    else:
+        warehouse.delete_rows("sales_rejects", {"source_file": key})
     yield check_clean_sales(lake.read(spark.spark_session, "clean_sales", key))
     yield check_sales_rejects(lake.read(spark.spark_session, "sales_rejects", key))
     yield dg.MaterializeResult(
         asset_key="clean_sales",
-        metadata={"rows_read": rows_read, "rows_accepted": rows_accepted, "seconds": seconds},
+        metadata={"rows_read": rows_read, "rows_accepted": rows_accepted, "seconds": seconds,
+                  "content_sha256": log_row["content_sha256"].iat[0]},
     )
     yield dg.MaterializeResult(
         asset_key="sales_rejects",
@@ -85,6 +106,7 @@ def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeRes
     clean = lake.read(session, "clean_sales")
     inventory = lake.read(session, "raw_inventory") if lake.exists("raw_inventory") else None
     rows = lake.write(aggregate_daily(clean, inventory), "daily_sales")
+    repeated = clean.count() - distinct_lines(clean).count()
     stats = lake.read(session, "daily_sales").agg(
         F.min("date").alias("first"), F.max("date").alias("last"),
         F.countDistinct("store_id", "product_id").alias("series"), F.sum("stockout").alias("stockout_days"),
@@ -96,6 +118,7 @@ def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeRes
             "first_date": str(stats["first"]),
             "last_date": str(stats["last"]),
             "stockout_days": int(stats["stockout_days"] or 0),
+            "lines_repeated_across_files": repeated,
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

@@ -15,15 +15,33 @@ from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.cleaning import clean_inventory_snapshots
 from nexgen_assets.lib.contract import INVENTORY_REQUIRED, SALES_REQUIRED, ContractError
 from nexgen_assets.lib.ingest import read_landed_file
+from nexgen_assets.lib.landing import content_hash
 from nexgen_assets.resources import LakeResource, LandingZoneResource
 
 
 def _read_or_fail(spark, landing: LandingZoneResource, key: str, required: tuple[str, ...]):
     try:
         path = landing.file_for(key)
-        return path, read_landed_file(spark, path, required)
+        return path, read_landed_file(spark, path, required, landing.mapping_folders)
     except ContractError as error:
         raise dg.Failure(description=str(error), metadata={"file": key}) from error
+    except Exception as error:
+        raise dg.Failure(description=f"{key}: cannot be read: {_first_line(error)}", metadata={"file": key}) from error
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def _write_or_fail(lake: LakeResource, frame, table: str, key: str, path) -> int:
+    """Spark reads lazily, so broken bytes (a truncated gzip) surface here; name the file."""
+    try:
+        return lake.write(frame, table, key)
+    except ContractError:
+        raise
+    except Exception as error:
+        raise dg.Failure(description=f"{path}: cannot be read: {_first_line(error)}", metadata={"file": key}) from error
 
 
 @dg.asset(
@@ -38,7 +56,7 @@ def raw_sales(
 ):
     started = time.perf_counter()
     path, frame = _read_or_fail(spark.spark_session, landing, context.partition_key, SALES_REQUIRED)
-    rows = lake.write(frame, "raw_sales", context.partition_key)
+    rows = _write_or_fail(lake, frame, "raw_sales", context.partition_key, path)
     yield check_raw_sales(lake.read(spark.spark_session, "raw_sales", context.partition_key))
     yield dg.MaterializeResult(
         metadata={
@@ -66,7 +84,7 @@ def raw_inventory(
     raw = raw.cache()
     accepted, rejects = clean_inventory_snapshots(raw)
     rows_read = raw.count()
-    rows_accepted = lake.write(accepted, "raw_inventory", key)
+    rows_accepted = _write_or_fail(lake, accepted, "raw_inventory", key, path)
     rows_rejected = lake.write(rejects, "inventory_rejects", key)
     raw.unpersist()
     if rows_read != rows_accepted + rows_rejected:
@@ -75,6 +93,7 @@ def raw_inventory(
     yield dg.MaterializeResult(
         metadata={
             "file": str(path),
+            "content_sha256": content_hash(path),
             "rows_read": rows_read,
             "rows_accepted": rows_accepted,
             "rows_rejected": rows_rejected,

@@ -123,7 +123,7 @@ class LSTMConfig(dg.Config):
     window: int = Field(default=56, description="Days of history the network reads.")
     units: int = Field(default=64, description="LSTM units.")
     epochs: int = Field(default=12, description="Epochs at most (early stopping on a validation split).")
-    max_windows: int = Field(default=40_000, description="Training windows sampled at most (memory bound).")
+    max_windows: int = Field(default=24_000, description="Training windows sampled at most (memory bound).")
     history_days: int = Field(default=730, description="Most recent days of history read for training.")
 
 

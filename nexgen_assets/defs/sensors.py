@@ -1,0 +1,72 @@
+"""Sensors: new files in the landing folder become partitions and runs within seconds."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from nexgen_assets.defs.jobs import inventory_file_job, sales_file_job
+from nexgen_assets.defs.partitions import inventory_files, sales_files
+from nexgen_assets.lib.contract import is_inventory_file
+from nexgen_assets.lib.landing import LandingState, content_hash, plan_landing
+from nexgen_assets.resources import LandingZoneResource
+
+LANDING_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_LANDING_INTERVAL_SECONDS", "15"))
+
+
+@dg.sensor(
+    name="sales_landing_sensor",
+    jobs=[sales_file_job, inventory_file_job],
+    minimum_interval_seconds=LANDING_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Adds one partition per new or rewritten file in the landing folder and requests its run.",
+)
+def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource) -> dg.SensorResult:
+    state = LandingState.from_cursor(context.cursor)
+    if context.cursor is None:
+        state = LandingState(files=_ingested_files(context.instance, Path(landing.incoming_dir)))
+    plan = plan_landing(Path(landing.incoming_dir), state)
+    for copy, original in plan.duplicates.items():
+        context.log.info(f"{copy} has the same content as {original}; not ingested again")
+    runs, new_sales, new_inventory = [], [], []
+    for name in plan.to_ingest:
+        inventory = is_inventory_file(name)
+        if name in plan.new:
+            (new_inventory if inventory else new_sales).append(name)
+        runs.append(
+            dg.RunRequest(
+                run_key=f"{name}:{plan.hashes[name]}",
+                job_name=(inventory_file_job if inventory else sales_file_job).name,
+                partition_key=name,
+                tags={"nexgen/content_sha256": plan.hashes[name], "nexgen/rewrite": str(name in plan.rewritten)},
+            )
+        )
+    partitions = []
+    if new_sales:
+        partitions.append(sales_files.build_add_request(new_sales))
+    if new_inventory:
+        partitions.append(inventory_files.build_add_request(new_inventory))
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=partitions, cursor=state.to_cursor())
+
+
+
+def _ingested_files(instance: dg.DagsterInstance, incoming: Path) -> dict[str, dict]:
+    """Files already ingested (by `nexgen run` or before the cursor was lost), with the hash they had.
+
+    A file whose bytes changed since is left out, so the first tick re-ingests it.
+    """
+    known: dict[str, dict] = {}
+    for partitions_def, asset in ((sales_files, "clean_sales"), (inventory_files, "raw_inventory")):
+        for key in instance.get_dynamic_partitions(partitions_def.name):
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
+            ).records
+            path = incoming / key
+            if not records or not path.is_file():
+                continue
+            recorded = records[0].asset_materialization.metadata.get("content_sha256")
+            sha = content_hash(path)
+            if recorded is not None and recorded.value == sha:
+                stat = path.stat()
+                known[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
+    return known
