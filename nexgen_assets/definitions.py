@@ -14,7 +14,7 @@ from nexgen_assets.defs.marts import assets as marts_assets
 from nexgen_assets.defs.models import assets as models_assets
 from nexgen_assets.defs.models import champion as champion_assets
 from nexgen_assets.defs.schedules import forecast_refresh_schedule, retrain_schedule
-from nexgen_assets.defs.sensors import sales_landing_sensor
+from nexgen_assets.defs.sensors import sales_landing_sensor, source_db_sensor
 from nexgen_assets.resources import build_resources
 
 ASSET_MODULES = [
@@ -48,7 +48,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         assets=all_assets,
         asset_checks=all_asset_checks,
         jobs=[sales_file_job, inventory_file_job, refresh_job, retrain_job, forecast_job],
-        sensors=[sales_landing_sensor, automation_sensor],
+        sensors=[sales_landing_sensor, source_db_sensor, automation_sensor],
         schedules=[retrain_schedule, forecast_refresh_schedule],
         resources=resources if resources is not None else build_resources(),
     )

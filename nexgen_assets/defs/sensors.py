@@ -1,5 +1,6 @@
 """Sensors: new files in the landing folder become partitions and runs within seconds."""
 
+import json
 import os
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from nexgen_assets.defs.jobs import inventory_file_job, sales_file_job
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.contract import is_inventory_file
 from nexgen_assets.lib.landing import LandingState, content_hash, plan_landing
-from nexgen_assets.resources import LandingZoneResource
+from nexgen_assets.lib.source_db import Batch
+from nexgen_assets.resources import LandingZoneResource, SourceDatabaseResource
 
 LANDING_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_LANDING_INTERVAL_SECONDS", "15"))
 
@@ -70,3 +72,37 @@ def _ingested_files(instance: dg.DagsterInstance, incoming: Path) -> dict[str, d
                 stat = path.stat()
                 known[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
     return known
+
+
+SOURCE_DB_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_SOURCE_DB_INTERVAL_SECONDS", "60"))
+
+
+@dg.sensor(
+    name="source_db_sensor",
+    job=sales_file_job,
+    minimum_interval_seconds=SOURCE_DB_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING
+    if os.environ.get("NEXGEN_SOURCE_DB_URL")
+    else dg.DefaultSensorStatus.STOPPED,
+    description="Pulls order lines past the watermark from the source database, one partition per batch.",
+)
+def source_db_sensor(context: dg.SensorEvaluationContext, source_db: SourceDatabaseResource):
+    """The watermark advances only once the previous batch is materialized in the lake."""
+    if not source_db.enabled:
+        return dg.SkipReason("source_db is off: set NEXGEN_SOURCE_DB_URL")
+    cursor = json.loads(context.cursor) if context.cursor else {"committed": None, "pending": None}
+    if cursor["pending"]:
+        done = context.instance.get_materialized_partitions(dg.AssetKey("clean_sales"))
+        if cursor["pending"] not in done:
+            return dg.SkipReason(f"waiting for batch {cursor['pending']} to reach the lake")
+        cursor = {"committed": Batch.from_key(cursor["pending"]).high, "pending": None}
+    batch = source_db.next_batch(cursor["committed"])
+    if batch is None:
+        context.update_cursor(json.dumps(cursor))
+        return dg.SkipReason(f"no rows in {source_db.table} after {cursor['committed'] or 'the start'}")
+    cursor["pending"] = batch.key
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=batch.key, partition_key=batch.key)],
+        dynamic_partitions_requests=[sales_files.build_add_request([batch.key])],
+        cursor=json.dumps(cursor),
+    )

@@ -9,12 +9,14 @@ from dagster_pyspark import PySparkResource
 
 from nexgen_assets.resources.lake import LakeResource, LandingZoneResource
 from nexgen_assets.resources.model_store import ModelStoreResource
+from nexgen_assets.resources.source_db import SourceDatabaseResource
 from nexgen_assets.resources.warehouse import WarehouseIOManager, WarehouseResource
 
 __all__ = [
     "LakeResource",
     "LandingZoneResource",
     "ModelStoreResource",
+    "SourceDatabaseResource",
     "WarehouseIOManager",
     "WarehouseResource",
     "build_resources",
@@ -81,5 +83,10 @@ def build_resources(home: Path | None = None) -> dict[str, object]:
         "lake": LakeResource(root=os.environ.get("NEXGEN_LAKE", str(home / "lake"))),
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "source_db": SourceDatabaseResource(
+            url=dg.EnvVar("NEXGEN_SOURCE_DB_URL") if os.environ.get("NEXGEN_SOURCE_DB_URL") else None,
+            table=os.environ.get("NEXGEN_SOURCE_DB_TABLE", "order_lines"),
+            watermark_column=os.environ.get("NEXGEN_SOURCE_DB_WATERMARK", "updated_at"),
+        ),
         "model_store": ModelStoreResource(root=os.environ.get("NEXGEN_MODEL_STORE", str(home / "models"))),
     }

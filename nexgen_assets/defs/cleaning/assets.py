@@ -1,5 +1,6 @@
 """Raw rows -> contract-checked order lines, rejected rows with reasons, and the daily table."""
 
+import hashlib
 import time
 
 import dagster as dg
@@ -17,6 +18,7 @@ from nexgen_assets.lib.cleaning import clean_sales_lines
 from nexgen_assets.lib.daily import aggregate_daily, distinct_lines
 from nexgen_assets.lib.landing import content_hash
 from nexgen_assets.lib.lineage import ingestion_log_row
+from nexgen_assets.lib.source_db import is_batch_key
 from nexgen_assets.resources import LakeResource, LandingZoneResource, WarehouseResource
 
 
@@ -70,8 +72,8 @@ def clean_sales(
             f"{key}: read {rows_read} rows but accepted {rows_accepted} + rejected {rows_rejected}; nothing published"
         )
     seconds = round(time.perf_counter() - started, 2)
-    path = landing.file_for(key)
-    log_row = ingestion_log_row(key, content_hash(path), rows_read, rows_accepted, rows_rejected, seconds, context.run.run_id)
+    sha = hashlib.sha256(key.encode()).hexdigest() if is_batch_key(key) else content_hash(landing.file_for(key))
+    log_row = ingestion_log_row(key, sha, rows_read, rows_accepted, rows_rejected, seconds, context.run.run_id)
     warehouse.replace_rows("ingestion_log", log_row, ["source_file"], primary_key=("source_file",))
     rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
     if len(rejected_rows):

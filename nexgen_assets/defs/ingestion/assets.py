@@ -4,6 +4,7 @@ import time
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
+from pyspark.sql import functions as F
 
 from nexgen_assets.defs.ingestion.checks import (
     check_raw_inventory,
@@ -14,9 +15,10 @@ from nexgen_assets.defs.ingestion.checks import (
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.cleaning import clean_inventory_snapshots
 from nexgen_assets.lib.contract import INVENTORY_REQUIRED, SALES_REQUIRED, ContractError
-from nexgen_assets.lib.ingest import read_landed_file
+from nexgen_assets.lib.ingest import SOURCE_FILE, read_landed_file, with_row_numbers
 from nexgen_assets.lib.landing import content_hash
-from nexgen_assets.resources import LakeResource, LandingZoneResource
+from nexgen_assets.lib.source_db import Batch, is_batch_key
+from nexgen_assets.resources import LakeResource, LandingZoneResource, SourceDatabaseResource
 
 
 def _read_or_fail(spark, landing: LandingZoneResource, key: str, required: tuple[str, ...]):
@@ -27,6 +29,19 @@ def _read_or_fail(spark, landing: LandingZoneResource, key: str, required: tuple
         raise dg.Failure(description=str(error), metadata={"file": key}) from error
     except Exception as error:
         raise dg.Failure(description=f"{key}: cannot be read: {_first_line(error)}", metadata={"file": key}) from error
+
+
+def _extract_batch(spark, source_db: SourceDatabaseResource, key: str):
+    """Rows of one source-database batch as an all-text frame with row numbers, like a landed file."""
+    batch = Batch.from_key(key)
+    rows = source_db.read_batch(batch)
+    missing = [c for c in SALES_REQUIRED if c not in rows.columns]
+    if missing:
+        raise dg.Failure(f"{source_db.table}: missing required column(s) {', '.join(missing)}")
+    schema = ", ".join(f"`{c}` string" for c in rows.columns)
+    frame = spark.createDataFrame(rows.to_dict("records") if len(rows) else [], schema)
+    frame = with_row_numbers(frame).withColumn(SOURCE_FILE, F.lit(key))
+    return f"{source_db.table} ({batch.low or 'start'}, {batch.high}]", frame
 
 
 def _first_line(error: Exception) -> str:
@@ -52,10 +67,17 @@ def _write_or_fail(lake: LakeResource, frame, table: str, key: str, path) -> int
     description="Order lines exactly as landed (all text), one partition per file, with source file and row number.",
 )
 def raw_sales(
-    context: dg.AssetExecutionContext, spark: PySparkResource, landing: LandingZoneResource, lake: LakeResource
+    context: dg.AssetExecutionContext,
+    spark: PySparkResource,
+    landing: LandingZoneResource,
+    lake: LakeResource,
+    source_db: SourceDatabaseResource,
 ):
     started = time.perf_counter()
-    path, frame = _read_or_fail(spark.spark_session, landing, context.partition_key, SALES_REQUIRED)
+    if is_batch_key(context.partition_key):
+        path, frame = _extract_batch(spark.spark_session, source_db, context.partition_key)
+    else:
+        path, frame = _read_or_fail(spark.spark_session, landing, context.partition_key, SALES_REQUIRED)
     rows = _write_or_fail(lake, frame, "raw_sales", context.partition_key, path)
     yield check_raw_sales(lake.read(spark.spark_session, "raw_sales", context.partition_key))
     yield dg.MaterializeResult(

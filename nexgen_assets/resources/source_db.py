@@ -1,0 +1,41 @@
+"""The operational database that order lines can be pulled from (SQL Server in production)."""
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field, PrivateAttr
+from sqlalchemy.engine import Engine
+
+from nexgen_assets.lib import source_db
+from nexgen_assets.lib.warehouse import make_engine
+
+
+class SourceDatabaseResource(dg.ConfigurableResource):
+    """Order lines in a SQL table, read incrementally by a watermark column."""
+
+    url: str | None = Field(default=None, description="SQLAlchemy URL (NEXGEN_SOURCE_DB_URL); unset = off.")
+    table: str = Field(default="order_lines", description="Table holding one row per order line.")
+    watermark_column: str = Field(default="updated_at", description="Column that only grows (timestamp or id).")
+    batch_rows: int = Field(default=100_000, description="Rows per extracted batch at most (ties kept together).")
+    db_schema: str | None = Field(default=None, description="Schema of the table.")
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def engine(self) -> Engine:
+        if not self.url:
+            raise ValueError("source_db is off: set NEXGEN_SOURCE_DB_URL to pull order lines from a database")
+        if self._engine is None:
+            url = self.url.get_value() if isinstance(self.url, dg.EnvVar) else self.url
+            self._engine = make_engine(url)
+        return self._engine
+
+    def next_batch(self, low: str | None) -> source_db.Batch | None:
+        return source_db.next_batch(
+            self.engine, self.table, self.watermark_column, low, self.batch_rows, self.db_schema
+        )
+
+    def read_batch(self, batch: source_db.Batch) -> pd.DataFrame:
+        return source_db.read_batch(self.engine, batch, self.watermark_column, self.db_schema)

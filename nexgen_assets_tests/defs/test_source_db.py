@@ -1,0 +1,105 @@
+"""Incremental extraction from a live PostgreSQL table; the SQL Server statements compiled."""
+
+import datetime as dt
+import json
+import uuid
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mssql
+
+from nexgen_assets.definitions import all_assets
+from nexgen_assets.defs.sensors import source_db_sensor
+from nexgen_assets.lib.source_db import Batch, batch_statement, next_high_statement
+from nexgen_assets.resources import SourceDatabaseResource
+from nexgen_assets_tests.conftest import POSTGRES_URL
+
+T0 = dt.datetime(2025, 3, 1, 9, 0)
+
+
+@pytest.fixture
+def source_table():
+    schema = f"src_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        conn.execute(sa.text(
+            f"CREATE TABLE {schema}.order_lines (order_id text, order_ts timestamp, store_id text, product_id text, "
+            "quantity numeric, unit_price numeric, updated_at timestamp)"
+        ))
+    yield engine, schema
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def _insert(engine, schema, rows):
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(f"INSERT INTO {schema}.order_lines VALUES (:o, :ts, 'S1', :p, :q, 2.5, :w)"), rows
+        )
+
+
+def _rows(ids, minutes):
+    return [{"o": f"O{i}", "ts": T0, "p": f"P{i % 2}", "q": 1 + i, "w": T0 + dt.timedelta(minutes=m)}
+            for i, m in zip(ids, minutes, strict=True)]
+
+
+def _tick(instance, resource, cursor):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"source_db": resource})
+    result = source_db_sensor(context)
+    if isinstance(result, dg.SensorResult):
+        for request in result.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        return result, result.cursor
+    return result, context.cursor
+
+
+def test_batches_follow_the_watermark_and_wait_for_the_lake(source_table, resources, spark):
+    engine, schema = source_table
+    _insert(engine, schema, _rows([1, 2, 3, 4, 5], [0, 0, 1, 2, 3]))
+    source = SourceDatabaseResource(url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", batch_rows=3)
+    instance = dg.DagsterInstance.ephemeral()
+
+    first, cursor = _tick(instance, source, None)
+    key = first.run_requests[0].partition_key
+    assert key == f"db__order_lines__start__{(T0 + dt.timedelta(minutes=1)).isoformat()}"
+    waiting, cursor = _tick(instance, source, cursor)
+    assert isinstance(waiting, dg.SkipReason) and "waiting for batch" in waiting.skip_message
+
+    selected = [a for a in all_assets if {k.path[-1] for k in a.keys} & {"raw_sales", "clean_sales"}]
+    result = dg.materialize(selected, resources={**resources, "source_db": source}, instance=instance,
+                            partition_key=key)
+    assert result.success
+    clean = resources["lake"].read(spark, "clean_sales", key)
+    assert sorted(r["order_id"] for r in clean.collect()) == ["O1", "O2", "O3"]
+
+    second, cursor = _tick(instance, source, cursor)
+    assert second.run_requests[0].partition_key.startswith(f"db__order_lines__{(T0 + dt.timedelta(minutes=1)).isoformat()}__")
+    assert json.loads(cursor)["committed"] == (T0 + dt.timedelta(minutes=1)).isoformat()
+
+
+def test_nothing_new_is_a_skip(source_table):
+    engine, schema = source_table
+    source = SourceDatabaseResource(url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    result, _ = _tick(dg.DagsterInstance.ephemeral(), source, None)
+    assert isinstance(result, dg.SkipReason) and "no rows in order_lines" in result.skip_message
+
+
+def test_off_without_a_url():
+    result, _ = _tick(dg.DagsterInstance.ephemeral(), SourceDatabaseResource(), None)
+    assert "NEXGEN_SOURCE_DB_URL" in result.skip_message
+
+
+def test_sql_server_statements_compile():
+    table = sa.Table("order_lines", sa.MetaData(), sa.Column("order_id", sa.Unicode(64)),
+                     sa.Column("updated_at", sa.DateTime()), schema="dbo")
+    dialect = mssql.dialect()
+    dialect.server_version_info = (16,)
+    high = str(next_high_statement(table, "updated_at", "2025-03-01T09:00:00", 1000).compile(dialect=dialect))
+    assert "TOP __[POSTCOMPILE_param_1]" in high or "TOP 1000" in high
+    assert "ORDER BY dbo.order_lines.updated_at" in high and "max(" in high.lower()
+    rows = str(batch_statement(table, "updated_at", Batch("order_lines", "2025-03-01T09:00:00", "2025-03-02T00:00:00"))
+               .compile(dialect=dialect))
+    assert "dbo.order_lines.updated_at <= " in rows and "dbo.order_lines.updated_at > " in rows
