@@ -114,3 +114,19 @@ def test_sql_server_engine_uses_fast_executemany_and_only_it_loads_pyodbc():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_awkward_values_survive_the_bulk_path(engine):
+    frame = pd.DataFrame(
+        {
+            "name": ['comma, inside', 'quote " inside', "new\nline", None],
+            "amount": [1.5, None, -2.25, 1e12],
+            "flag": [True, False, True, False],
+            "day": [dt.date(2024, 2, 29), dt.date(2024, 3, 1), None, dt.date(2025, 1, 1)],
+        }
+    )
+    wh.replace_table(engine, "awkward", frame)
+    out = wh.read_table(engine, "awkward")
+    assert out["name"].tolist()[:3] == ['comma, inside', 'quote " inside', "new\nline"]
+    assert pd.isna(out["name"].iat[3]) and pd.isna(out["amount"].iat[1]) and pd.isna(out["day"].iat[2])
+    assert out["amount"].iat[3] == 1e12 and [bool(v) for v in out["flag"]] == [True, False, True, False]

@@ -17,7 +17,7 @@ from nexgen_assets.lib.warehouse import to_python_dates
 from nexgen_assets.resources import LakeResource, WarehouseResource
 
 FORECAST_DAYS_AHEAD = 366
-PUBLISH_BATCH_ROWS = 100_000
+PUBLISH_BATCH_ROWS = 200_000
 
 _dimension = dict(
     group_name="marts",
