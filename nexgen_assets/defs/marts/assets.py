@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from nexgen_assets.lib.calendar import date_dimension
 from nexgen_assets.lib.dimensions import product_dimension, store_dimension
 from nexgen_assets.lib.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
+from nexgen_assets.lib.views import apply_views
 from nexgen_assets.lib.warehouse import to_python_dates
 from nexgen_assets.resources import LakeResource, WarehouseResource
 
@@ -84,3 +85,15 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
             "rows_per_second": int(rows / seconds) if seconds else None,
         }
     )
+
+
+@dg.asset(
+    deps=["fact_sales_daily", "dim_date", "dim_product", "sales_forecast"],
+    group_name="marts",
+    kinds={"sql"},
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def dashboard_views(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The views behind the dashboard pages (sql/<dialect>/010_dashboard_views.sql), recreated in place."""
+    views = apply_views(warehouse.engine)
+    return dg.MaterializeResult(metadata={"views": ", ".join(views), "dialect": warehouse.dialect})

@@ -1,0 +1,52 @@
+-- Views behind the Power BI dashboard pages: sales trend, top products, stock monitoring,
+-- revenue and quantity KPI cards, forecast vs actual. Twins: sql/postgres, sql/sqlite.
+
+CREATE OR ALTER VIEW dbo.vw_sales_trend AS
+SELECT f.date, d.year, d.month, d.iso_week, d.is_holiday,
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue
+FROM dbo.fact_sales_daily f
+LEFT JOIN dbo.dim_date d ON d.date = f.date
+GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday;
+GO
+
+CREATE OR ALTER VIEW dbo.vw_top_products AS
+SELECT f.product_id, p.product_name, p.category,
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue,
+       RANK() OVER (ORDER BY SUM(f.revenue) DESC) AS revenue_rank
+FROM dbo.fact_sales_daily f
+LEFT JOIN dbo.dim_product p ON p.product_id = f.product_id
+GROUP BY f.product_id, p.product_name, p.category;
+GO
+
+CREATE OR ALTER VIEW dbo.vw_stock_monitoring AS
+WITH last_day AS (SELECT MAX(date) AS d FROM dbo.fact_sales_daily),
+recent AS (
+    SELECT f.store_id, f.product_id, AVG(f.quantity) AS avg_daily_quantity
+    FROM dbo.fact_sales_daily f, last_day
+    WHERE f.date > DATEADD(day, -28, last_day.d)
+    GROUP BY f.store_id, f.product_id
+)
+SELECT f.store_id, f.product_id, f.date, f.stock_on_hand, f.stockout, r.avg_daily_quantity,
+       CASE WHEN r.avg_daily_quantity > 0 THEN f.stock_on_hand / r.avg_daily_quantity END AS days_of_cover
+FROM dbo.fact_sales_daily f
+JOIN last_day ON f.date = last_day.d
+JOIN recent r ON r.store_id = f.store_id AND r.product_id = f.product_id;
+GO
+
+CREATE OR ALTER VIEW dbo.vw_kpi_cards AS
+WITH last_day AS (SELECT MAX(date) AS d FROM dbo.fact_sales_daily)
+SELECT SUM(f.revenue) AS total_revenue,
+       SUM(f.quantity) AS total_quantity,
+       SUM(CASE WHEN f.date > DATEADD(day, -28, last_day.d) THEN f.revenue ELSE 0 END) AS revenue_last_28_days,
+       SUM(CASE WHEN f.date > DATEADD(day, -56, last_day.d) AND f.date <= DATEADD(day, -28, last_day.d) THEN f.revenue ELSE 0 END)
+           AS revenue_previous_28_days,
+       SUM(CASE WHEN f.date > DATEADD(day, -28, last_day.d) THEN f.quantity ELSE 0 END) AS quantity_last_28_days
+FROM dbo.fact_sales_daily f, last_day;
+GO
+
+CREATE OR ALTER VIEW dbo.vw_forecast_vs_actual AS
+SELECT c.forecast_run_id, c.model_name, c.forecast_origin, c.store_id, c.product_id, c.date, c.horizon,
+       c.p10, c.p50, c.p90, f.quantity AS actual_quantity
+FROM dbo.fact_forecast c
+LEFT JOIN dbo.fact_sales_daily f ON f.store_id = c.store_id AND f.product_id = c.product_id AND f.date = c.date;
+GO

@@ -1,0 +1,51 @@
+-- Views behind the dashboard pages (SQLite twin of sql/mssql/010_dashboard_views.sql).
+
+DROP VIEW IF EXISTS vw_sales_trend;
+CREATE VIEW vw_sales_trend AS
+SELECT f.date, d.year, d.month, d.iso_week, d.is_holiday,
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue
+FROM fact_sales_daily f
+LEFT JOIN dim_date d ON d.date = f.date
+GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday;
+
+DROP VIEW IF EXISTS vw_top_products;
+CREATE VIEW vw_top_products AS
+SELECT f.product_id, p.product_name, p.category,
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue,
+       RANK() OVER (ORDER BY SUM(f.revenue) DESC) AS revenue_rank
+FROM fact_sales_daily f
+LEFT JOIN dim_product p ON p.product_id = f.product_id
+GROUP BY f.product_id, p.product_name, p.category;
+
+DROP VIEW IF EXISTS vw_stock_monitoring;
+CREATE VIEW vw_stock_monitoring AS
+WITH last_day AS (SELECT MAX(date) AS d FROM fact_sales_daily),
+recent AS (
+    SELECT f.store_id, f.product_id, AVG(f.quantity) AS avg_daily_quantity
+    FROM fact_sales_daily f, last_day
+    WHERE f.date > date(last_day.d, '-28 day')
+    GROUP BY f.store_id, f.product_id
+)
+SELECT f.store_id, f.product_id, f.date, f.stock_on_hand, f.stockout, r.avg_daily_quantity,
+       CASE WHEN r.avg_daily_quantity > 0 THEN 1.0 * f.stock_on_hand / r.avg_daily_quantity END AS days_of_cover
+FROM fact_sales_daily f
+JOIN last_day ON f.date = last_day.d
+JOIN recent r ON r.store_id = f.store_id AND r.product_id = f.product_id;
+
+DROP VIEW IF EXISTS vw_kpi_cards;
+CREATE VIEW vw_kpi_cards AS
+WITH last_day AS (SELECT MAX(date) AS d FROM fact_sales_daily)
+SELECT SUM(f.revenue) AS total_revenue,
+       SUM(f.quantity) AS total_quantity,
+       SUM(CASE WHEN f.date > date(last_day.d, '-28 day') THEN f.revenue ELSE 0 END) AS revenue_last_28_days,
+       SUM(CASE WHEN f.date > date(last_day.d, '-56 day') AND f.date <= date(last_day.d, '-28 day') THEN f.revenue ELSE 0 END)
+           AS revenue_previous_28_days,
+       SUM(CASE WHEN f.date > date(last_day.d, '-28 day') THEN f.quantity ELSE 0 END) AS quantity_last_28_days
+FROM fact_sales_daily f, last_day;
+
+DROP VIEW IF EXISTS vw_forecast_vs_actual;
+CREATE VIEW vw_forecast_vs_actual AS
+SELECT c.forecast_run_id, c.model_name, c.forecast_origin, c.store_id, c.product_id, c.date, c.horizon,
+       c.p10, c.p50, c.p90, f.quantity AS actual_quantity
+FROM fact_forecast c
+LEFT JOIN fact_sales_daily f ON f.store_id = c.store_id AND f.product_id = c.product_id AND f.date = c.date;
