@@ -75,6 +75,11 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, po
     metrics = warehouse.read_table("model_metrics")
     assert set(metrics.loc[metrics["scope"] == "all", "model"]) == {"seasonal_naive", "xgboost", "random_forest", "lstm"}
 
+    plan = warehouse.read_table("fact_inventory_plan")
+    assert len(plan) == forecast.groupby(["store_id", "product_id"]).ngroups
+    assert set(plan["status"]) <= {"ok", "reorder", "stockout risk", "overstock"}
+    assert (plan["reorder_point"] >= plan["safety_stock"]).all() and (plan["suggested_order"] >= 0).all()
+
     second = run_pass(defs, instance, home / "incoming")
     assert second.ok and not second.registered and not second.ingested and not second.refreshed
 

@@ -3,12 +3,16 @@
 import time
 
 import dagster as dg
+import pandas as pd
 import sqlalchemy as sa
 from dagster_pyspark import PySparkResource
 from pydantic import Field
+from pyspark.sql import Window
+from pyspark.sql import functions as F
 
 from nexgen_assets.lib.extract import future_of, history_of, recent_features
 from nexgen_assets.lib.forecasting import forecast_frame
+from nexgen_assets.lib.inventory import plan_inventory
 from nexgen_assets.lib.registry import interval_quantiles, serving_champion
 from nexgen_assets.lib.schemas import ForecastSchema
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
@@ -71,3 +75,67 @@ def sales_forecast(
         }
     )
     return forecast
+
+
+class InventoryPlanConfig(dg.Config):
+    service_level: float = Field(default=0.95, description="Chance of not running out during a lead time.")
+    review_days: int = Field(default=7, description="Days between orders (added to the order-up-to level).")
+    overstock_days: float = Field(default=90.0, description="Days of cover above which stock counts as overstock.")
+    default_lead_time: int = Field(default=7, description="Lead time in days when the snapshots give none.")
+
+
+@dg.asset(
+    deps=["sales_forecast", "daily_sales", "raw_inventory"],
+    group_name="forecasts",
+    kinds={"pandas", "sql"},
+    io_manager_key="warehouse_io_manager",
+    metadata={"table": "fact_inventory_plan", "primary_key": ["store_id", "product_id"]},
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def inventory_plan(
+    context: dg.AssetExecutionContext,
+    config: InventoryPlanConfig,
+    spark: PySparkResource,
+    lake: LakeResource,
+    warehouse: WarehouseResource,
+):
+    """Stock on hand, days of cover, stockout date, safety stock, reorder point and order per series."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("sales_forecast"))
+    if event is None or event.asset_materialization is None:
+        raise dg.Failure("inventory_plan needs a published forecast: materialize sales_forecast first")
+    run_id = event.asset_materialization.metadata["forecast_run_id"].value
+    with warehouse.engine.connect() as conn:
+        forecast = pd.read_sql(
+            sa.text("SELECT store_id, product_id, date, p10, p50, p90 FROM fact_forecast WHERE forecast_run_id = :r"),
+            conn,
+            params={"r": run_id},
+        )
+    session = spark.spark_session
+    daily = lake.read(session, "daily_sales")
+    last = daily.agg(F.max("date")).first()[0]
+    stock = daily.where(F.col("date") == F.lit(last)).select(
+        "store_id", "product_id", F.col("date").alias("as_of"), F.coalesce("stock_on_hand", F.lit(0.0)).alias("stock_on_hand")
+    )
+    if lake.exists("raw_inventory"):
+        latest = Window.partitionBy("store_id", "product_id").orderBy(F.col("snapshot_date").desc())
+        lead = (
+            lake.read(session, "raw_inventory")
+            .withColumn("_n", F.row_number().over(latest))
+            .where("_n = 1")
+            .select("store_id", "product_id", "lead_time_days")
+        )
+        stock = stock.join(lead, ["store_id", "product_id"], "left")
+    else:
+        stock = stock.withColumn("lead_time_days", F.lit(None).cast("double"))
+    forecast["date"] = pd.to_datetime(forecast["date"]).dt.date
+    plan = plan_inventory(stock.toPandas(), forecast, config.service_level, config.review_days,
+                          config.overstock_days, config.default_lead_time)
+    context.add_output_metadata(
+        {
+            "forecast_run_id": run_id,
+            "series": len(plan),
+            "by_status": dg.MetadataValue.json(plan["status"].value_counts().to_dict()),
+            "units_to_order": float(plan["suggested_order"].sum()),
+        }
+    )
+    return plan
