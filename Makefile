@@ -10,7 +10,6 @@ export DAGSTER_HOME ?= $(NEXGEN_HOME)/dagster_home
 
 demo: $(STAMP)
 	@rm -rf $(NEXGEN_HOME)/incoming/* $(NEXGEN_HOME)/truth $(NEXGEN_HOME)/lake $(NEXGEN_HOME)/warehouse $(NEXGEN_HOME)/models $(DAGSTER_HOME)
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/nexgen generate --out $(NEXGEN_HOME)
 	$(BIN)/nexgen run --summary
 
@@ -18,7 +17,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 dev: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python -c "from pathlib import Path; from nexgen_assets.cli import ensure_dagster_home; ensure_dagster_home(Path('$(DAGSTER_HOME)'))"
 	$(BIN)/dagster dev -w workspace.yaml
 
 lint: $(STAMP)

@@ -14,13 +14,32 @@ WAREHOUSE_TABLES = (
 )
 
 
+INSTANCE_CONFIG = """\
+# Runs start within a second of being requested (a landed file should not wait for
+# a dequeue tick), and at most two run at once: each holds a Spark driver.
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 2
+    dequeue_interval_seconds: 1
+"""
+
+
+def ensure_dagster_home(path: Path) -> Path:
+    """Create the Dagster home shared by `nexgen run` and `dagster dev`, with NEX GEN's instance settings."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists() or not config.read_text().strip():
+        config.write_text(INSTANCE_CONFIG)
+    return path
+
+
 def _home(args) -> Path:
     home = Path(args.home or os.environ.get("NEXGEN_HOME", "data")).resolve()
     os.environ["NEXGEN_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster_home"))
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()
+    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     return home
 
 

@@ -37,7 +37,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "nexgen_automation_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=15,
+    minimum_interval_seconds=5,
     description="Refreshes clean tables, features, marts and forecasts after new data (eager conditions).",
 )
 
