@@ -2,9 +2,11 @@
 
 import datetime as dt
 import os
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pyspark.sql import SparkSession
 
 from nexgen_assets.lib.synthetic import GeneratorConfig, generate
@@ -60,3 +62,26 @@ def copy_incoming(dataset: Path, home: Path, names: list[str] | None = None) -> 
             (home / "incoming" / path.name).write_bytes(path.read_bytes())
             landed.append(path.name)
     return landed
+
+
+@pytest.fixture
+def pg_schema():
+    """A throw-away schema in the live PostgreSQL; yields its name and drops it afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield schema
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def pg_engine(schema: str) -> sa.Engine:
+    """An engine whose unqualified tables live in `schema`."""
+    return sa.create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+def pg_url(schema: str) -> str:
+    """A URL whose unqualified tables live in `schema` (for resources that take a URL)."""
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"

@@ -1,34 +1,19 @@
 """The whole graph on a small generated dataset, published to a live PostgreSQL warehouse."""
 
 import json
-import uuid
 
 import dagster as dg
 import pandas as pd
-import pytest
-import sqlalchemy as sa
 
 from nexgen_assets.definitions import build_definitions
 from nexgen_assets.resources import build_resources
 from nexgen_assets.runner import run_pass
-from nexgen_assets_tests.conftest import POSTGRES_URL, SMALL, copy_incoming
+from nexgen_assets_tests.conftest import SMALL, copy_incoming, pg_url
 
 
-@pytest.fixture
-def postgres_schema():
-    schema = f"e2e_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    yield schema
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
-
-
-def test_landed_files_become_a_published_forecast(small_dataset, home, spark, postgres_schema, monkeypatch):
+def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg_schema, monkeypatch):
     monkeypatch.setenv("NEXGEN_SPARK_MASTER", "local[2]")
-    monkeypatch.setenv("NEXGEN_WAREHOUSE_URL", f"{POSTGRES_URL}?options=-csearch_path%3D{postgres_schema}")
+    monkeypatch.setenv("NEXGEN_WAREHOUSE_URL", pg_url(pg_schema))
     resources = build_resources(home)
     assert resources["warehouse"].dialect == "postgresql"
     defs = build_definitions(resources)

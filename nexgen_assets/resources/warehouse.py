@@ -3,6 +3,7 @@
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
 
@@ -36,6 +37,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def delete_rows(self, name: str, where: dict) -> int:
         return wh.delete_rows(self.engine, name, where, self.db_schema)
+
+    def has_table(self, name: str) -> bool:
+        return sa.inspect(self.engine).has_table(name, schema=self.db_schema)
 
     def read_table(self, name: str) -> pd.DataFrame:
         return wh.read_table(self.engine, name, self.db_schema)

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import json
-import uuid
 
 import dagster as dg
 import pytest
@@ -13,24 +12,21 @@ from nexgen_assets.definitions import all_assets
 from nexgen_assets.defs.sensors import source_db_sensor
 from nexgen_assets.lib.source_db import Batch, batch_statement, next_high_statement
 from nexgen_assets.resources import SourceDatabaseResource
-from nexgen_assets_tests.conftest import POSTGRES_URL
+from nexgen_assets_tests.conftest import POSTGRES_URL, pg_url
 
 T0 = dt.datetime(2025, 3, 1, 9, 0)
 
 
 @pytest.fixture
-def source_table():
-    schema = f"src_{uuid.uuid4().hex[:8]}"
+def source_table(pg_schema):
+    schema = pg_schema
     engine = sa.create_engine(POSTGRES_URL)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
         conn.execute(sa.text(
             f"CREATE TABLE {schema}.order_lines (order_id text, order_ts timestamp, store_id text, product_id text, "
             "quantity numeric, unit_price numeric, updated_at timestamp)"
         ))
     yield engine, schema
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
     engine.dispose()
 
 
@@ -59,7 +55,7 @@ def _tick(instance, resource, cursor):
 def test_batches_follow_the_watermark_and_wait_for_the_lake(source_table, resources, spark):
     engine, schema = source_table
     _insert(engine, schema, _rows([1, 2, 3, 4, 5], [0, 0, 1, 2, 3]))
-    source = SourceDatabaseResource(url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", batch_rows=3)
+    source = SourceDatabaseResource(url=pg_url(schema), batch_rows=3)
     instance = dg.DagsterInstance.ephemeral()
 
     first, cursor = _tick(instance, source, None)
@@ -82,7 +78,7 @@ def test_batches_follow_the_watermark_and_wait_for_the_lake(source_table, resour
 
 def test_nothing_new_is_a_skip(source_table):
     engine, schema = source_table
-    source = SourceDatabaseResource(url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    source = SourceDatabaseResource(url=pg_url(schema))
     result, _ = _tick(dg.DagsterInstance.ephemeral(), source, None)
     assert isinstance(result, dg.SkipReason) and "no rows in order_lines" in result.skip_message
 

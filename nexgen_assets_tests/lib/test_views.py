@@ -1,7 +1,6 @@
 """Dashboard views on a small known dataset, live on PostgreSQL and SQLite; T-SQL split and checked."""
 
 import datetime as dt
-import uuid
 
 import pandas as pd
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from nexgen_assets.lib import warehouse as wh
 from nexgen_assets.lib.calendar import date_dimension
 from nexgen_assets.lib.views import VIEWS, apply_views, statements, view_script
-from nexgen_assets_tests.conftest import POSTGRES_URL
+from nexgen_assets_tests.conftest import pg_engine
 
 D0 = dt.date(2025, 1, 1)
 DAYS = 60
@@ -43,17 +42,12 @@ def _publish(engine):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     if request.param == "sqlite":
-        yield wh.make_engine(f"sqlite:///{tmp_path / 'views.db'}")
+        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh.db'}")
         return
-    schema = f"v_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine = sa.create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    schema = request.getfixturevalue("pg_schema")
+    engine = pg_engine(schema)
     yield engine
     engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def _query(engine, view):

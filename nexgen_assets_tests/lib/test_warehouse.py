@@ -1,7 +1,6 @@
 import datetime as dt
 import subprocess
 import sys
-import uuid
 
 import pandas as pd
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy.dialects import mssql
 from sqlalchemy.schema import CreateTable
 
 from nexgen_assets.lib import warehouse as wh
-from nexgen_assets_tests.conftest import POSTGRES_URL
+from nexgen_assets_tests.conftest import pg_engine
 
 
 def _frame(n: int, value: float) -> pd.DataFrame:
@@ -29,17 +28,12 @@ def _frame(n: int, value: float) -> pd.DataFrame:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     if request.param == "sqlite":
-        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh' / 'test.db'}")
+        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh.db'}")
         return
-    schema = f"t_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine = sa.create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    schema = request.getfixturevalue("pg_schema")
+    engine = pg_engine(schema)
     yield engine
     engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def test_replace_then_replace_again(engine):

@@ -60,10 +60,8 @@ def clean_sales(
     accepted, rejects = clean_sales_lines(raw)
     rows_accepted = lake.write(accepted, "clean_sales", key)
     rows_rejected = lake.write(rejects, "sales_rejects", key)
-    by_reason = {
-        row["reason"]: row["count"]
-        for row in lake.read(spark.spark_session, "sales_rejects", key).groupBy("reason").count().collect()
-    }
+    rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
+    by_reason = {str(k): int(v) for k, v in rejected_rows["reason"].value_counts().items()}
     raw.unpersist()
     if rows_read != rows_accepted + rows_rejected:
         raise dg.Failure(
@@ -73,7 +71,6 @@ def clean_sales(
     sha = hashlib.sha256(key.encode()).hexdigest() if is_batch_key(key) else content_hash(landing.file_for(key))
     log_row = ingestion_log_row(key, sha, rows_read, rows_accepted, rows_rejected, seconds, context.run.run_id)
     warehouse.replace_rows("ingestion_log", log_row, ["source_file"], primary_key=("source_file",))
-    rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
     if len(rejected_rows):
         warehouse.replace_rows("sales_rejects", rejected_rows, ["source_file"])
     else:

@@ -44,7 +44,7 @@ def sales_forecast(
 ):
     """The next 28 days of every live series from the champion in model_registry (never just the newest file)."""
     started = time.perf_counter()
-    if not sa.inspect(warehouse.engine).has_table("model_registry", schema=warehouse.db_schema):
+    if not warehouse.has_table("model_registry"):
         raise dg.Failure("no model_registry table yet: materialize champion_model first")
     try:
         champion = serving_champion(warehouse.read_table("model_registry"))

@@ -2,7 +2,6 @@
 
 import dagster as dg
 import pandas as pd
-import sqlalchemy as sa
 
 from nexgen_assets.lib.registry import choose_champion, registry_row
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
@@ -16,7 +15,7 @@ beats_seasonal_naive = dg.AssetCheckSpec(
 
 
 def _registry(warehouse: WarehouseResource) -> pd.DataFrame:
-    if not sa.inspect(warehouse.engine).has_table("model_registry", schema=warehouse.db_schema):
+    if not warehouse.has_table("model_registry"):
         return pd.DataFrame()
     return warehouse.read_table("model_registry")
 
