@@ -6,14 +6,14 @@ STAMP := $(VENV)/.installed
 export NEXGEN_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(NEXGEN_HOME)/dagster_home
 
-.PHONY: demo test dev lint java system-deps
+.PHONY: demo test dev lint java system-deps test-deps
 
 demo: $(STAMP)
-	@rm -rf $(NEXGEN_HOME)/incoming/* $(NEXGEN_HOME)/truth $(NEXGEN_HOME)/lake $(NEXGEN_HOME)/warehouse $(NEXGEN_HOME)/models $(DAGSTER_HOME)
+	@rm -rf $(NEXGEN_HOME)/incoming/* $(NEXGEN_HOME)/truth $(NEXGEN_HOME)/lake $(NEXGEN_HOME)/warehouse $(NEXGEN_HOME)/models $(NEXGEN_HOME)/exports $(DAGSTER_HOME)
 	$(BIN)/nexgen generate --out $(NEXGEN_HOME)
 	$(BIN)/nexgen run --summary
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q
 
 dev: $(STAMP)
@@ -34,6 +34,14 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && apt-get install -y -qq unixodbc tdsodbc >/dev/null; \
 	  else echo "unixODBC is missing: install it (Debian: sudo apt-get install unixodbc tdsodbc)"; exit 1; fi; \
+	fi
+
+# The dashboard test renders exports/dashboard.html in headless Chromium.
+test-deps:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install it (Debian: sudo apt-get install chromium)"; exit 1; fi; \
 	fi
 
 $(STAMP): pyproject.toml | java system-deps

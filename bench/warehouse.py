@@ -1,13 +1,19 @@
-"""Bulk-load speed of fact_sales_daily into the warehouse, per dialect.
+"""Bulk-load speed of fact_sales_daily into the warehouse, and dashboard view timings.
 
     python bench/warehouse.py [--rows 1000000] [--postgres URL] [--sqlite]
+    python bench/warehouse.py --views [--demo-warehouse data/warehouse/nexgen.db]
 
-Builds a fact_sales_daily-shaped frame (store, product, date, quantities, revenue,
-price, promo, stock) and times an atomic replace (staging load + swap) through the
-same code the pipeline uses; prints rows per second. Run it twice to see a warm load.
+The first form builds a fact_sales_daily-shaped frame (store, product, date, quantities,
+revenue, price, promo, stock) and times an atomic replace (staging load + swap) through
+the same code the pipeline uses; prints rows per second for a first load and a reload.
+
+The second form copies the star schema of the demo warehouse (`make demo` writes it)
+into a scratch PostgreSQL schema, creates the dashboard views and prints how long
+each view takes to return all its rows (median of 3).
 """
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +27,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nexgen_assets.lib import warehouse as wh  # noqa: E402
+from nexgen_assets.lib.exports import MART_TABLES  # noqa: E402
+from nexgen_assets.lib.views import VIEWS, apply_views  # noqa: E402
 
 
 def sales_daily(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -49,8 +57,43 @@ def sales_daily(rows: int, seed: int = 0) -> pd.DataFrame:
 
 def load(engine, frame: pd.DataFrame) -> float:
     started = time.perf_counter()
-    wh.replace_table(engine, "fact_sales_daily", frame, primary_key=("store_id", "product_id", "date"))
+    wh.replace_table(
+        engine, "fact_sales_daily", frame, primary_key=("store_id", "product_id", "date"), indexes=[("date",)]
+    )
     return time.perf_counter() - started
+
+
+def time_views(postgres: str, demo_warehouse: Path) -> None:
+    if not demo_warehouse.exists():
+        raise SystemExit(f"{demo_warehouse} not found: run `make demo` first (it writes the demo warehouse)")
+    source = wh.make_engine(f"sqlite:///{demo_warehouse}")
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        engine = sa.create_engine(postgres, connect_args={"options": f"-csearch_path={schema}"})
+        keys = {"fact_sales_daily": ("store_id", "product_id", "date"), "dim_date": ("date",),
+                "dim_product": ("product_id",), "fact_forecast": ("forecast_run_id", "store_id", "product_id", "date")}
+        for table in MART_TABLES:
+            if sa.inspect(source).has_table(table):
+                frame = wh.read_table(source, table)
+                wh.replace_table(engine, table, frame, keys.get(table, ()), indexes=[("date",)] if "date" in frame else ())
+                print(f"{table}: {len(frame):,} rows")
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        apply_views(engine)
+        for view in VIEWS:
+            seconds, rows = [], 0
+            for _ in range(3):
+                started = time.perf_counter()
+                with engine.connect() as conn:
+                    rows = len(conn.execute(sa.text(f"SELECT * FROM {view}")).all())
+                seconds.append(time.perf_counter() - started)
+            print(f"{view}: {statistics.median(seconds):.3f}s median of 3, {rows:,} rows")
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def main() -> None:
@@ -58,7 +101,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--postgres", default="postgresql+psycopg2://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="also time the embedded SQLite warehouse")
+    parser.add_argument("--views", action="store_true", help="time the dashboard views on the demo data instead")
+    parser.add_argument("--demo-warehouse", type=Path, default=Path("data/warehouse/nexgen.db"))
     args = parser.parse_args()
+    if args.views:
+        time_views(args.postgres, args.demo_warehouse)
+        return
     frame = sales_daily(args.rows)
     print(f"{len(frame):,} rows of fact_sales_daily")
     schema = f"bench_{uuid.uuid4().hex[:8]}"

@@ -1,9 +1,12 @@
 """The whole graph on a small generated dataset, published to a live PostgreSQL warehouse."""
 
 import json
+import re
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from nexgen_assets.definitions import build_definitions
 from nexgen_assets.resources import build_resources
@@ -65,6 +68,13 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     assert set(plan["status"]) <= {"ok", "reorder", "stockout risk", "overstock"}
     assert (plan["reorder_point"] >= plan["safety_stock"]).all() and (plan["suggested_order"] >= 0).all()
 
+    assert ddl_columns() == published_columns(warehouse.engine)
+    assert set(warehouse.read_table("fact_forecast_accuracy").columns) >= {"actual", "abs_error", "in_interval"}
+    exports = home / "exports"
+    assert {p.name for p in exports.glob("*.parquet")} >= {"fact_sales_daily.parquet", "fact_forecast.parquet"}
+    assert len(pd.read_parquet(exports / "fact_sales_daily.parquet")) == len(daily)
+    assert 'data-chart="forecast_vs_actual"' in (exports / "dashboard.html").read_text()
+
     second = run_pass(defs, instance, home / "incoming")
     assert second.ok and not second.registered and not second.ingested and not second.refreshed
 
@@ -80,3 +90,19 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     assert third.failures[0].step == "raw_sales"
     assert third.ingested == ["sales_extra.csv"] and third.refreshed
     assert warehouse.read_table("fact_forecast")["forecast_run_id"].nunique() == 2
+
+
+def ddl_columns() -> dict[str, set[str]]:
+    """Columns per table in the SQL Server DDL script."""
+    script = (Path(__file__).resolve().parents[1] / "sql" / "mssql" / "001_star_schema.sql").read_text()
+    tables = {}
+    for name, body in re.findall(r"CREATE TABLE dbo\.(\w+) \((.*?)\n\);", script, flags=re.DOTALL):
+        lines = [line.strip() for line in body.strip().splitlines()]
+        tables[name] = {line.split()[0].strip("[]") for line in lines if line and not line.startswith("CONSTRAINT")}
+    return tables
+
+
+def published_columns(engine) -> dict[str, set[str]]:
+    """Columns per table the pipeline published (views and the ingestion tables of other tests aside)."""
+    inspector = sa.inspect(engine)
+    return {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}

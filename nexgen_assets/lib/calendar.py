@@ -69,10 +69,18 @@ def holiday_table(start: dt.date, end: dt.date) -> pd.DataFrame:
     return frame.sort_values("date").reset_index(drop=True)
 
 
-def date_dimension(start: dt.date, end: dt.date) -> pd.DataFrame:
-    """One row per calendar day with the attributes dashboards slice by."""
+def date_dimension(start: dt.date, end: dt.date, fiscal_year_start_month: int = 2) -> pd.DataFrame:
+    """One row per calendar day with the attributes dashboards slice by.
+
+    The fiscal year starts on the first day of `fiscal_year_start_month` (February,
+    as in most retail calendars) and is named after the calendar year it ends in.
+    """
+    if not 1 <= fiscal_year_start_month <= 12:
+        raise ValueError(f"fiscal_year_start_month must be 1..12, got {fiscal_year_start_month}")
     days = pd.date_range(start, end, freq="D")
     iso = days.isocalendar()
+    fiscal_month = (days.month - fiscal_year_start_month) % 12 + 1
+    ends_next_year = (days.month >= fiscal_year_start_month) & (fiscal_year_start_month != 1)
     frame = pd.DataFrame(
         {
             "date": days.date,
@@ -85,6 +93,10 @@ def date_dimension(start: dt.date, end: dt.date) -> pd.DataFrame:
             "day_name": days.day_name(),
             "iso_year": iso["year"].to_numpy().astype("int32"),
             "iso_week": iso["week"].to_numpy().astype("int32"),
+            "week_start": (days - pd.to_timedelta(days.dayofweek, unit="D")).date,
+            "fiscal_year": (days.year + ends_next_year.astype(int)).astype("int32"),
+            "fiscal_quarter": ((fiscal_month - 1) // 3 + 1).astype("int32"),
+            "fiscal_month": fiscal_month.astype("int32"),
             "is_weekend": days.dayofweek >= 5,
         }
     )

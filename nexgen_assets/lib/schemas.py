@@ -144,6 +144,9 @@ class DimDateSchema(pa_pd.DataFrameModel):
     month: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 12})
     day_of_week: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 7})
     iso_week: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 53})
+    fiscal_year: Series[int]
+    fiscal_quarter: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 4})
+    fiscal_month: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 12})
     is_weekend: Series[bool]
     is_holiday: Series[bool]
     holiday: Series[str] = pa_pd.Field(nullable=True)

@@ -10,7 +10,9 @@ from sqlalchemy.engine import Engine
 
 SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 FOLDERS = {"mssql": "mssql", "postgresql": "postgres", "sqlite": "sqlite"}
-VIEWS = ("vw_sales_trend", "vw_top_products", "vw_stock_monitoring", "vw_kpi_cards", "vw_forecast_vs_actual")
+VIEWS = (
+    "vw_sales_trend", "vw_top_products", "vw_stock_monitoring", "vw_kpi_cards", "vw_forecast_vs_actual", "vw_forecast_accuracy",
+)
 
 
 def view_script(dialect: str) -> Path:

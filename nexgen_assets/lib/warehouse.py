@@ -1,8 +1,8 @@
 """Publish pandas frames to a SQL warehouse so that readers never see half a table.
 
 Rows go in by COPY on PostgreSQL and by fast_executemany on SQL Server, in chunks.
-A full replace loads a staging table first (chunk by chunk, outside the reader's
-view), then swaps its rows into the target in one short transaction. An archive
+A full replace loads a staging table (chunk by chunk, outside the reader's view)
+and swaps its rows into the target, all in one transaction. An archive
 append replaces the rows of the same key (e.g. forecast_run_id) in one transaction,
 so re-publishing a run never doubles it. The same statements serve SQLite,
 PostgreSQL and SQL Server; the SQL Server driver is loaded only for an mssql URL.
@@ -24,6 +24,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 CHUNK_ROWS = 200_000
+MONEY = sa.Numeric(19, 4, asdecimal=False)
+MONEY_NAMES = ("revenue", "price", "amount")
+ID_LENGTH, KEY_LENGTH, TEXT_LENGTH = 128, 255, 400
+FREE_TEXT_NAMES = ("record", "interval_quantiles")
+
+
+def is_money(column: str) -> bool:
+    """Money columns by name (revenue, avg_price, total_revenue, ...): DECIMAL(19,4), Power BI's fixed decimal."""
+    return any(column == name or column.endswith("_" + name) for name in MONEY_NAMES)
 
 
 def make_engine(url: str) -> Engine:
@@ -34,39 +43,75 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "mssql" and parsed.get_driver_name() == "pyodbc":
         kwargs["fast_executemany"] = True
-    return sa.create_engine(parsed, **kwargs)
+    engine = sa.create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _transactional_ddl(engine)
+    return engine
 
 
-def sql_type(series: pd.Series) -> sa.types.TypeEngine:
-    """Column type for a pandas column: NVARCHAR-style strings, DATE, DATETIME, BIGINT, FLOAT, BOOLEAN."""
+def _transactional_ddl(engine: Engine) -> None:
+    """Let SQLite roll back CREATE/DROP TABLE with the rest of a transaction.
+
+    The sqlite3 driver only opens a transaction before data changes, so DDL would
+    commit on its own; SQLAlchemy's documented recipe hands BEGIN to us instead.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def sql_type(series: pd.Series, key: bool = False) -> sa.types.TypeEngine:
+    """Column type for a pandas column: DATE, DATETIME, INT/BIGINT, DECIMAL money, FLOAT, BIT, NVARCHAR.
+
+    String widths do not depend on the data seen first, so a later, longer value still fits:
+    ids (`*_id`) NVARCHAR(128), other key columns NVARCHAR(255), other text NVARCHAR(400),
+    free text (raw records, JSON) NVARCHAR(MAX).
+    """
+    name = str(series.name)
     if pd.api.types.is_bool_dtype(series):
         return sa.Boolean()
     if pd.api.types.is_integer_dtype(series):
-        return sa.BigInteger()
+        return sa.Integer() if series.dtype.itemsize <= 4 else sa.BigInteger()
     if pd.api.types.is_float_dtype(series):
-        return sa.Float(precision=53)
+        return MONEY if is_money(name) else sa.Float(precision=53)
     if pd.api.types.is_datetime64_any_dtype(series):
         return sa.DateTime()
-    sample = series.dropna()
-    if not sample.empty and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in sample.head(100)):
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_date(series.dtype.pyarrow_dtype):
         return sa.Date()
-    if not sample.empty and all(isinstance(v, dt.datetime) for v in sample.head(100)):
+    sample = series.dropna().head(100)
+    if not sample.empty and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in sample):
+        return sa.Date()
+    if not sample.empty and all(isinstance(v, dt.datetime) for v in sample):
         return sa.DateTime()
-    longest = int(sample.astype(str).str.len().max()) if not sample.empty else 0
-    if longest > 400:
-        return sa.UnicodeText()
-    return sa.Unicode(64 if longest <= 64 else 400)
+    if name.endswith("_id"):
+        return sa.Unicode(ID_LENGTH)
+    if key:
+        return sa.Unicode(KEY_LENGTH)
+    if name in FREE_TEXT_NAMES or (not sample.empty and series.dropna().astype(str).str.len().max() > TEXT_LENGTH):
+        return sa.Unicode()
+    return sa.Unicode(TEXT_LENGTH)
 
 
 def table_for(
-    name: str, frame: pd.DataFrame, primary_key: Sequence[str] = (), schema: str | None = None, prefixes=()
+    name: str,
+    frame: pd.DataFrame,
+    primary_key: Sequence[str] = (),
+    schema: str | None = None,
+    prefixes=(),
+    indexes: Sequence[Sequence[str]] = (),
 ) -> sa.Table:
-    """A SQLAlchemy Table matching the frame's columns, with an optional primary key."""
+    """A SQLAlchemy Table matching the frame's columns, with an optional primary key and indexes."""
     columns = [
-        sa.Column(col, sql_type(frame[col]), primary_key=col in primary_key, nullable=col not in primary_key)
+        sa.Column(col, sql_type(frame[col], col in primary_key), primary_key=col in primary_key, nullable=col not in primary_key)
         for col in frame.columns
     ]
-    return sa.Table(name, sa.MetaData(), *columns, schema=schema, prefixes=list(prefixes))
+    named = [sa.Index(f"ix_{name}_{'_'.join(cols)}", *cols) for cols in indexes]
+    return sa.Table(name, sa.MetaData(), *columns, *named, schema=schema, prefixes=list(prefixes))
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -113,49 +158,84 @@ def _same_columns(conn: Connection, table: sa.Table) -> bool:
     return existing == {c.name for c in table.columns}
 
 
+def _suspend_postgres_indexes(conn: Connection, table: sa.Table) -> list[str]:
+    """Drop the table's primary key and plain indexes; returns the statements that rebuild them.
+
+    Building an index once after a bulk insert is about twice as fast as maintaining
+    it row by row. Definitions come from the catalog, so indexes a DBA added survive.
+    """
+    qualified = conn.dialect.identifier_preparer.format_table(table)
+    oid = {"t": qualified}
+    constraints = conn.execute(
+        sa.text("SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"),
+        oid,
+    ).all()
+    backed = {name for name, _, _ in constraints}
+    indexes = conn.execute(
+        sa.text(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = CAST(:t AS regclass)"
+        ),
+        oid,
+    ).all()
+    prep = conn.dialect.identifier_preparer
+    rebuild = []
+    for name, kind, definition in constraints:
+        if kind == "p":
+            conn.execute(sa.text(f"ALTER TABLE {qualified} DROP CONSTRAINT {prep.quote(name)}"))
+            rebuild.append(f"ALTER TABLE {qualified} ADD CONSTRAINT {prep.quote(name)} {definition}")
+    for name, definition in indexes:
+        if name not in backed:
+            index = prep.quote(name) if table.schema is None else f"{prep.quote(table.schema)}.{prep.quote(name)}"
+            conn.execute(sa.text(f"DROP INDEX {index}"))
+            rebuild.append(definition)
+    return rebuild
+
+
 def replace_table(
     engine: Engine,
     name: str,
     data: pd.DataFrame | Iterable[pd.DataFrame],
     primary_key: Sequence[str] = (),
     schema: str | None = None,
+    indexes: Sequence[Sequence[str]] = (),
 ) -> int:
     """Replace a table's contents atomically; returns the rows written.
 
-    Chunks are loaded into a staging table first. The swap (clear target, copy
-    staging in, drop staging) runs in one transaction, so a reader sees the old
-    rows or the new rows, never a mix; a failure before commit leaves the old rows.
+    One transaction creates a staging table, loads the chunks into it, then swaps
+    them into the target (clear, insert from staging, drop staging). Readers see the
+    old rows until commit; the target is locked only for the swap at the end. A
+    failure or a killed process rolls everything back, staging table included. On
+    PostgreSQL the target's indexes are rebuilt once inside the swap.
     """
     chunks = _chunks(data)
     first = next(chunks, None)
     if first is None:
         raise ValueError(f"nothing to publish to {name}: no data frames given")
-    target = table_for(name, first, primary_key, schema)
+    target = table_for(name, first, primary_key, schema, indexes=indexes)
     unlogged = ["UNLOGGED"] if engine.dialect.name == "postgresql" else []
     staging = table_for(f"{name}__staging_{uuid.uuid4().hex[:8]}", first, (), schema, unlogged)
     rows = 0
-    staging.create(engine)
-    try:
-        with engine.begin() as conn:
-            for chunk in itertools.chain([first], chunks):
-                if len(chunk):
-                    bulk_insert(conn, staging, chunk[first.columns.tolist()])
-                    rows += len(chunk)
-        with engine.begin() as conn:
-            exists = sa.inspect(conn).has_table(name, schema=schema)
-            if exists and not _same_columns(conn, target):
-                target.drop(conn)
-                exists = False
-            if not exists:
-                target.create(conn)
-            else:
-                conn.execute(_clear_statement(conn, target))
-            columns = [c.name for c in target.columns]
-            conn.execute(target.insert().from_select(columns, sa.select(*[staging.c[c] for c in columns])))
-            staging.drop(conn)
-    except BaseException:
-        staging.drop(engine, checkfirst=True)
-        raise
+    with engine.begin() as conn:
+        staging.create(conn)
+        for chunk in itertools.chain([first], chunks):
+            if len(chunk):
+                bulk_insert(conn, staging, chunk[first.columns.tolist()])
+                rows += len(chunk)
+        exists = sa.inspect(conn).has_table(name, schema=schema)
+        if exists and not _same_columns(conn, target):
+            target.drop(conn)
+            exists = False
+        if not exists:
+            target.create(conn)
+        else:
+            conn.execute(_clear_statement(conn, target))
+        rebuild = _suspend_postgres_indexes(conn, target) if conn.dialect.name == "postgresql" else []
+        columns = [c.name for c in target.columns]
+        conn.execute(target.insert().from_select(columns, sa.select(*[staging.c[c] for c in columns])))
+        for statement in rebuild:
+            conn.execute(sa.text(statement))
+        staging.drop(conn)
     return rows
 
 
@@ -166,11 +246,12 @@ def replace_rows(
     key_columns: Sequence[str],
     primary_key: Sequence[str] = (),
     schema: str | None = None,
+    indexes: Sequence[Sequence[str]] = (),
 ) -> int:
     """Append frame, first deleting rows whose key values it carries, in one transaction."""
     if frame.empty:
         return 0
-    target = table_for(name, frame, primary_key, schema)
+    target = table_for(name, frame, primary_key, schema, indexes=indexes)
     with engine.begin() as conn:
         if not sa.inspect(conn).has_table(name, schema=schema):
             target.create(conn)

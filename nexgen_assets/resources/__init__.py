@@ -7,12 +7,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_pyspark import PySparkResource
 
+from nexgen_assets.resources.exports import ExportsResource
 from nexgen_assets.resources.lake import LakeResource, LandingZoneResource
 from nexgen_assets.resources.model_store import ModelStoreResource
 from nexgen_assets.resources.source_db import SourceDatabaseResource
 from nexgen_assets.resources.warehouse import WarehouseIOManager, WarehouseResource
 
 __all__ = [
+    "ExportsResource",
     "LakeResource",
     "LandingZoneResource",
     "ModelStoreResource",
@@ -89,4 +91,10 @@ def build_resources(home: Path | None = None) -> dict[str, object]:
             watermark_column=os.environ.get("NEXGEN_SOURCE_DB_WATERMARK", "updated_at"),
         ),
         "model_store": ModelStoreResource(root=os.environ.get("NEXGEN_MODEL_STORE", str(home / "models"))),
+        "exports": ExportsResource(
+            folder=os.environ.get("NEXGEN_EXPORTS", str(home / "exports")),
+            sql_server=os.environ.get("NEXGEN_POWERBI_SERVER"),
+            database=os.environ.get("NEXGEN_POWERBI_DATABASE"),
+            mode=os.environ.get("NEXGEN_POWERBI_MODE", "Import"),
+        ),
     }

@@ -29,11 +29,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def replace_table(self, name: str, data, primary_key=()) -> int:
-        return wh.replace_table(self.engine, name, data, primary_key, self.db_schema)
+    def replace_table(self, name: str, data, primary_key=(), indexes=()) -> int:
+        return wh.replace_table(self.engine, name, data, primary_key, self.db_schema, indexes)
 
-    def replace_rows(self, name: str, frame: pd.DataFrame, key_columns, primary_key=()) -> int:
-        return wh.replace_rows(self.engine, name, frame, key_columns, primary_key, self.db_schema)
+    def replace_rows(self, name: str, frame: pd.DataFrame, key_columns, primary_key=(), indexes=()) -> int:
+        return wh.replace_rows(self.engine, name, frame, key_columns, primary_key, self.db_schema, indexes)
 
     def delete_rows(self, name: str, where: dict) -> int:
         return wh.delete_rows(self.engine, name, where, self.db_schema)
@@ -52,7 +52,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     """Stores an asset's DataFrame as a warehouse table.
 
     Output definition metadata picks the behaviour: `table` (default: the asset name),
-    `primary_key`, and `replace_by` (columns whose values replace matching rows, for
+    `primary_key`, `indexes` (lists of columns), and `replace_by` (columns whose values replace matching rows, for
     archives such as fact_forecast); without `replace_by` the whole table is replaced.
     """
 
@@ -71,10 +71,11 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         settings = self._settings(context)
         table = self._table(context)
         primary_key = tuple(settings.get("primary_key") or ())
+        indexes = [tuple(cols) for cols in settings.get("indexes") or ()]
         if settings.get("replace_by"):
-            rows = self.warehouse.replace_rows(table, obj, tuple(settings["replace_by"]), primary_key)
+            rows = self.warehouse.replace_rows(table, obj, tuple(settings["replace_by"]), primary_key, indexes)
         else:
-            rows = self.warehouse.replace_table(table, obj, primary_key)
+            rows = self.warehouse.replace_table(table, obj, primary_key, indexes)
         context.add_output_metadata(
             {"table": table, "rows_written": rows, "dialect": self.warehouse.dialect}
         )

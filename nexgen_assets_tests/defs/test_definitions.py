@@ -12,7 +12,8 @@ GROUPS = {
     "random_forest_model": "models", "lstm_model": "models", "champion_model": "models",
     "backtest_results": "evaluation", "model_leaderboard": "evaluation", "sales_forecast": "forecasts",
     "dim_product": "marts", "dim_store": "marts", "dim_date": "marts", "fact_sales_daily": "marts",
-    "dashboard_views": "marts", "inventory_plan": "forecasts",
+    "dashboard_views": "marts", "inventory_plan": "forecasts", "forecast_accuracy": "evaluation",
+    "powerbi_exports": "marts", "sales_dashboard": "marts",
 }
 
 

@@ -1,53 +1,12 @@
 """Dashboard views on a small known dataset, live on PostgreSQL and SQLite; T-SQL split and checked."""
 
-import datetime as dt
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from nexgen_assets.lib import warehouse as wh
-from nexgen_assets.lib.calendar import date_dimension
 from nexgen_assets.lib.views import VIEWS, apply_views, statements, view_script
-from nexgen_assets_tests.conftest import pg_engine
-
-D0 = dt.date(2025, 1, 1)
-DAYS = 60
-
-
-def _facts() -> pd.DataFrame:
-    rows = []
-    for k in range(DAYS):
-        day = D0 + dt.timedelta(days=k)
-        rows.append(("S1", "P1", day, 2.0, 2.0, 0.0, 20.0, 10.0, 0, 30.0 - k * 0.25, 0))
-        rows.append(("S1", "P2", day, 1.0 + k % 2, 1.0 + k % 2, 0.0, 5.0 * (1 + k % 2), 5.0, 0, 0.0, 1))
-    return pd.DataFrame(rows, columns=["store_id", "product_id", "date", "quantity", "units_sold", "units_returned",
-                                       "revenue", "avg_price", "promo", "stock_on_hand", "stockout"])
-
-
-def _publish(engine):
-    facts = _facts()
-    wh.replace_table(engine, "fact_sales_daily", facts, ("store_id", "product_id", "date"))
-    wh.replace_table(engine, "dim_product", pd.DataFrame(
-        {"product_id": ["P1", "P2"], "product_name": ["Tea", "Soap"], "category": ["grocery", "household"]}))
-    wh.replace_table(engine, "dim_date", date_dimension(D0, D0 + dt.timedelta(days=120)), ("date",))
-    forecast = pd.DataFrame({"forecast_run_id": "r1", "model_name": "xgboost", "forecast_origin": D0 + dt.timedelta(days=49),
-                             "store_id": "S1", "product_id": "P1",
-                             "date": [D0 + dt.timedelta(days=50 + h) for h in range(20)], "horizon": list(range(1, 21)),
-                             "p10": 1.0, "p50": 2.5, "p90": 4.0})
-    wh.replace_table(engine, "fact_forecast", forecast)
-    return facts
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh.db'}")
-        return
-    schema = request.getfixturevalue("pg_schema")
-    engine = pg_engine(schema)
-    yield engine
-    engine.dispose()
+from nexgen_assets_tests.lib.conftest import D0, DAYS, publish_known_marts
 
 
 def _query(engine, view):
@@ -56,7 +15,7 @@ def _query(engine, view):
 
 
 def test_views_return_the_expected_numbers(engine):
-    facts = _publish(engine)
+    facts = publish_known_marts(engine)
     assert apply_views(engine) == list(VIEWS)
     assert apply_views(engine) == list(VIEWS)
 
@@ -90,6 +49,12 @@ def test_views_return_the_expected_numbers(engine):
     assert len(versus) == 20
     assert versus["actual_quantity"].notna().sum() == DAYS - 50
     assert set(versus.loc[versus["actual_quantity"].notna(), "actual_quantity"]) == {2.0}
+
+    accuracy = _query(engine, "vw_forecast_accuracy").set_index("horizon_bucket").sort_index()
+    assert accuracy["points"].to_dict() == {"h01-07": 7, "h08-14": 3}
+    assert accuracy["mae"].tolist() == pytest.approx([0.5, 0.5]) and accuracy["rmse"].tolist() == pytest.approx([0.5, 0.5])
+    assert accuracy["bias"].tolist() == pytest.approx([0.5, 0.5]) and accuracy["wape"].tolist() == pytest.approx([0.25, 0.25])
+    assert accuracy["coverage_p10_p90"].tolist() == pytest.approx([1.0, 1.0])
 
 
 def test_tsql_script_splits_into_one_view_per_batch():

@@ -9,7 +9,6 @@ from sqlalchemy.dialects import mssql
 from sqlalchemy.schema import CreateTable
 
 from nexgen_assets.lib import warehouse as wh
-from nexgen_assets_tests.conftest import pg_engine
 
 
 def _frame(n: int, value: float) -> pd.DataFrame:
@@ -23,17 +22,6 @@ def _frame(n: int, value: float) -> pd.DataFrame:
             "promo": [i % 2 == 0 for i in range(n)],
         }
     )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh.db'}")
-        return
-    schema = request.getfixturevalue("pg_schema")
-    engine = pg_engine(schema)
-    yield engine
-    engine.dispose()
 
 
 def test_replace_then_replace_again(engine):
@@ -85,7 +73,7 @@ def sql_server_2022():
 def test_sql_server_ddl_and_insert_compile():
     table = wh.table_for("fact_sales_daily", _frame(3, 1.0), primary_key=("store_id", "product_id", "date"))
     ddl = str(CreateTable(table).compile(dialect=sql_server_2022()))
-    assert "store_id NVARCHAR(64) NOT NULL" in ddl
+    assert "store_id NVARCHAR(128) NOT NULL" in ddl
     assert "date DATE NOT NULL" in ddl
     assert "quantity FLOAT(53)" in ddl and "units BIGINT" in ddl and "promo BIT" in ddl
     assert "PRIMARY KEY (store_id, product_id, date)" in ddl
@@ -124,3 +112,41 @@ def test_awkward_values_survive_the_bulk_path(engine):
     assert out["name"].tolist()[:3] == ['comma, inside', 'quote " inside', "new\nline"]
     assert pd.isna(out["name"].iat[3]) and pd.isna(out["amount"].iat[1]) and pd.isna(out["day"].iat[2])
     assert out["amount"].iat[3] == 1e12 and [bool(v) for v in out["flag"]] == [True, False, True, False]
+
+
+def test_money_is_decimal_and_ids_are_nvarchar_on_sql_server():
+    frame = _frame(3, 1.0).assign(revenue=[1.5, 2.25, 3.0], avg_price=[0.5, 0.75, 1.0], week=pd.array([1, 2, 3], "int32"))
+    table = wh.table_for("fact_sales_daily", frame, ("store_id", "product_id", "date"), indexes=[("date",)])
+    ddl = str(CreateTable(table).compile(dialect=sql_server_2022()))
+    assert "revenue NUMERIC(19, 4)" in ddl and "avg_price NUMERIC(19, 4)" in ddl
+    assert "quantity FLOAT(53)" in ddl and "week INTEGER" in ddl and "units BIGINT" in ddl
+    assert "product_id NVARCHAR(128) NOT NULL" in ddl
+    index = str(sa.schema.CreateIndex(next(iter(table.indexes))).compile(dialect=sql_server_2022()))
+    assert index == "CREATE INDEX ix_fact_sales_daily_date ON fact_sales_daily (date)"
+
+
+def test_reload_keeps_primary_key_and_indexes_including_a_dbas_own(engine):
+    frame = _frame(20, 1.0).assign(revenue=2.5)
+    key = ("store_id", "product_id", "date")
+    wh.replace_table(engine, "fact_k", frame, key, indexes=[("date",)])
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE INDEX ix_dba_product ON fact_k (product_id, store_id)"))
+    wh.replace_table(engine, "fact_k", _frame(20, 3.0).assign(revenue=1.25), key, indexes=[("date",)])
+    inspector = sa.inspect(engine)
+    assert inspector.get_pk_constraint("fact_k")["constrained_columns"] == list(key)
+    assert {i["name"] for i in inspector.get_indexes("fact_k")} >= {"ix_fact_k_date", "ix_dba_product"}
+    out = wh.read_table(engine, "fact_k")
+    assert len(out) == 20 and set(out["quantity"]) == {3.0} and out["revenue"].tolist() == [1.25] * 20
+    with pytest.raises(sa.exc.IntegrityError):
+        wh.replace_table(engine, "fact_k", pd.concat([frame, frame.head(1)]), key, indexes=[("date",)])
+    assert set(wh.read_table(engine, "fact_k")["quantity"]) == {3.0}
+
+
+def test_string_widths_do_not_depend_on_the_first_rows_seen():
+    frame = pd.DataFrame({"source_file": ["a.csv"], "store_id": ["S1"], "reason": ["bad"], "record": ["x"]})
+    table = wh.table_for("sales_rejects", frame, primary_key=("source_file",))
+    ddl = str(CreateTable(table).compile(dialect=sql_server_2022()))
+    assert "source_file NVARCHAR(255) NOT NULL" in ddl and "store_id NVARCHAR(128)" in ddl
+    assert "reason NVARCHAR(400)" in ddl and "record NVARCHAR(max)" in ddl
+    long_note = pd.DataFrame({"note": ["y" * 500]})
+    assert wh.sql_type(long_note["note"]).length is None

@@ -44,3 +44,11 @@ SELECT c.forecast_run_id, c.model_name, c.forecast_origin, c.store_id, c.product
        c.p10, c.p50, c.p90, f.quantity AS actual_quantity
 FROM fact_forecast c
 LEFT JOIN fact_sales_daily f ON f.store_id = c.store_id AND f.product_id = c.product_id AND f.date = c.date;
+
+CREATE OR REPLACE VIEW vw_forecast_accuracy AS
+SELECT forecast_run_id, model_name, model_version, forecast_origin, horizon_bucket,
+       COUNT(*) AS points, AVG(abs_error) AS mae, SQRT(AVG(squared_error)) AS rmse, AVG(error) AS bias,
+       CASE WHEN SUM(actual) > 0 THEN SUM(abs_error) / SUM(actual) END AS wape,
+       AVG(CASE WHEN in_interval THEN 1.0 ELSE 0.0 END) AS coverage_p10_p90
+FROM fact_forecast_accuracy
+GROUP BY forecast_run_id, model_name, model_version, forecast_origin, horizon_bucket;

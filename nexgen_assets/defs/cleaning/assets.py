@@ -72,7 +72,7 @@ def clean_sales(
     log_row = ingestion_log_row(key, sha, rows_read, rows_accepted, rows_rejected, seconds, context.run.run_id)
     warehouse.replace_rows("ingestion_log", log_row, ["source_file"], primary_key=("source_file",))
     if len(rejected_rows):
-        warehouse.replace_rows("sales_rejects", rejected_rows, ["source_file"])
+        warehouse.replace_rows("sales_rejects", rejected_rows, ["source_file"], indexes=[("source_file",)])
     else:
         warehouse.delete_rows("sales_rejects", {"source_file": key})
     yield check_clean_sales(lake.read(spark.spark_session, "clean_sales", key))

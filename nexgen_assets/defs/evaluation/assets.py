@@ -7,13 +7,15 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
+from nexgen_assets.lib.accuracy import accuracy_summary, forecasts_with_actuals, judge_live_accuracy, score_points
 from nexgen_assets.lib.backtest import run_backtest
 from nexgen_assets.lib.extract import history_of, recent_features
 from nexgen_assets.lib.intervals import cross_conformal, quantile_table
 from nexgen_assets.lib.leaderboard import leaderboard_chart
 from nexgen_assets.lib.metrics import error_sums, summarize
 from nexgen_assets.lib.model_zoo import MODELS, build_model
-from nexgen_assets.resources import LakeResource, ModelStoreResource
+from nexgen_assets.lib.registry import serving_champion
+from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 DETAIL = ["model", "model_version", "fold", "store_id", "product_id", "horizon_bucket"]
 
@@ -96,3 +98,55 @@ def model_leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> 
         }
     )
     return board
+
+
+live_accuracy_within_backtest = dg.AssetCheckSpec(
+    "live_accuracy_within_backtest",
+    asset="forecast_accuracy",
+    description="The serving champion's live WAPE is no worse than its backtest WAPE plus the configured margin.",
+)
+
+
+class ForecastAccuracyConfig(dg.Config):
+    margin: float = Field(default=0.25, ge=0, description="Allowed relative shortfall of live WAPE vs the backtest.")
+    min_points: int = Field(default=200, ge=1, description="Scored points needed before live accuracy is judged.")
+
+
+@dg.asset(
+    deps=["sales_forecast", "fact_sales_daily", "champion_model"],
+    group_name="evaluation",
+    kinds={"pandas", "sql"},
+    check_specs=[live_accuracy_within_backtest],
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def forecast_accuracy(config: ForecastAccuracyConfig, warehouse: WarehouseResource):
+    """Archived forecasts scored against arrived actuals, published as fact_forecast_accuracy; warns on drift."""
+    scored = score_points(forecasts_with_actuals(warehouse.engine, warehouse.db_schema))
+    champion = serving_champion(warehouse.read_table("model_registry"))
+    verdict = judge_live_accuracy(
+        scored, champion["model_name"], champion["model_version"], float(champion["wape"]), config.margin, config.min_points
+    )
+    rows = warehouse.replace_table(
+        "fact_forecast_accuracy", scored, primary_key=("forecast_run_id", "store_id", "product_id", "date"), indexes=[("date",)]
+    )
+    by_run = accuracy_summary(scored, ["forecast_run_id", "model_name", "model_version"])
+    yield dg.MaterializeResult(
+        metadata={
+            "table": "fact_forecast_accuracy",
+            "rows_written": rows,
+            "runs_scored": len(by_run),
+            "by_run": dg.MetadataValue.md(by_run.round(4).to_markdown(index=False)),
+        }
+    )
+    yield dg.AssetCheckResult(
+        passed=verdict.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=verdict.description,
+        metadata={
+            "model": f"{champion['model_name']} {champion['model_version']}",
+            "live_wape": verdict.live_wape,
+            "backtest_wape": verdict.promised_wape,
+            "limit": verdict.limit,
+            "points": verdict.points,
+        },
+    )

@@ -31,6 +31,7 @@ class ForecastConfig(dg.Config):
         "table": "fact_forecast",
         "replace_by": ["forecast_run_id"],
         "primary_key": ["forecast_run_id", "store_id", "product_id", "date"],
+        "indexes": [["date"]],
     },
     automation_condition=dg.AutomationCondition.eager(),
 )

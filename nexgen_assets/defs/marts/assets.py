@@ -2,20 +2,24 @@
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 from dagster_pyspark import PySparkResource
+from pydantic import Field
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.calendar import date_dimension
+from nexgen_assets.lib.dashboard import PAGES, dashboard_data, write_dashboard
 from nexgen_assets.lib.dimensions import product_dimension, store_dimension
+from nexgen_assets.lib.exports import MART_TABLES, sql_server_address, write_parquet_exports, write_pbids
 from nexgen_assets.lib.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
 from nexgen_assets.lib.views import apply_views
 from nexgen_assets.lib.warehouse import to_python_dates
-from nexgen_assets.resources import LakeResource, WarehouseResource
+from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
 
 FORECAST_DAYS_AHEAD = 366
 PUBLISH_BATCH_ROWS = 200_000
@@ -46,11 +50,17 @@ def dim_store(spark: PySparkResource, lake: LakeResource):
     return frame
 
 
+class DateDimensionConfig(dg.Config):
+    fiscal_year_start_month: int = Field(default=2, ge=1, le=12, description="First month of the fiscal year.")
+
+
 @dg.asset(deps=["daily_sales"], metadata={"primary_key": ["date"]}, **_dimension)
-def dim_date(spark: PySparkResource, lake: LakeResource):
-    """Every day from the first sale to a year past the last, with ISO week and holidays."""
+def dim_date(config: DateDimensionConfig, spark: PySparkResource, lake: LakeResource):
+    """Every day from the first sale to a year past the last, with ISO week, fiscal fields and holidays."""
     bounds = lake.read(spark.spark_session, "daily_sales").agg(F.min("date"), F.max("date")).first()
-    frame = date_dimension(bounds[0], bounds[1] + dt.timedelta(days=FORECAST_DAYS_AHEAD))
+    frame = date_dimension(
+        bounds[0], bounds[1] + dt.timedelta(days=FORECAST_DAYS_AHEAD), config.fiscal_year_start_month
+    )
     DimDateSchema.validate(frame, lazy=True)
     return frame
 
@@ -74,7 +84,9 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
                 date_as_object=True, types_mapper=lambda t: pd.Int64Dtype() if t in integers else None
             )
 
-    rows = warehouse.replace_table("fact_sales_daily", batches(), primary_key=("store_id", "product_id", "date"))
+    rows = warehouse.replace_table(
+        "fact_sales_daily", batches(), primary_key=("store_id", "product_id", "date"), indexes=[("date",)]
+    )
     seconds = time.perf_counter() - started
     return dg.MaterializeResult(
         metadata={
@@ -88,7 +100,7 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
 
 
 @dg.asset(
-    deps=["fact_sales_daily", "dim_date", "dim_product", "sales_forecast"],
+    deps=["fact_sales_daily", "dim_date", "dim_product", "sales_forecast", "forecast_accuracy"],
     group_name="marts",
     kinds={"sql"},
     automation_condition=dg.AutomationCondition.eager(),
@@ -97,3 +109,49 @@ def dashboard_views(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The views behind the dashboard pages (sql/<dialect>/010_dashboard_views.sql), recreated in place."""
     views = apply_views(warehouse.engine)
     return dg.MaterializeResult(metadata={"views": ", ".join(views), "dialect": warehouse.dialect})
+
+
+@dg.asset(
+    deps=["dashboard_views", "inventory_plan", "champion_model", "model_leaderboard", "dim_store"],
+    group_name="marts",
+    kinds={"parquet", "powerbi"},
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def powerbi_exports(warehouse: WarehouseResource, exports: ExportsResource) -> dg.MaterializeResult:
+    """Each warehouse mart as Parquet under exports/, and nexgen.pbids opening the SQL Server database."""
+    folder = Path(exports.folder)
+    present = [t for t in MART_TABLES if warehouse.has_table(t)]
+    rows = write_parquet_exports(folder, present, warehouse.read_table)
+    url = warehouse.url.get_value() if isinstance(warehouse.url, dg.EnvVar) else warehouse.url
+    address = (exports.sql_server, exports.database or "nexgen") if exports.sql_server else sql_server_address(url)
+    metadata = {
+        "folder": dg.MetadataValue.path(str(folder)),
+        "rows": dg.MetadataValue.json(rows),
+        "missing_tables": ", ".join(t for t in MART_TABLES if t not in present) or "none",
+    }
+    if address:
+        metadata["pbids"] = dg.MetadataValue.path(str(write_pbids(folder / "nexgen.pbids", *address, exports.mode)))
+    else:
+        metadata["pbids"] = "not written: the warehouse is not SQL Server and NEXGEN_POWERBI_SERVER is unset"
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=["dashboard_views", "inventory_plan", "forecast_accuracy"],
+    group_name="marts",
+    kinds={"html"},
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def sales_dashboard(warehouse: WarehouseResource, exports: ExportsResource) -> dg.MaterializeResult:
+    """exports/dashboard.html: the five dashboard pages in one file that opens offline, from the views."""
+    data = dashboard_data(warehouse.engine)
+    path = write_dashboard(Path(exports.folder) / "dashboard.html", data)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "pages": ", ".join(title for _, title in PAGES),
+            "days_of_sales": len(data["trend"]),
+            "forecast_days": len(data["forecast"]),
+            "bytes": path.stat().st_size,
+        }
+    )

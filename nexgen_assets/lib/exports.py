@@ -1,0 +1,79 @@
+"""Power BI without a server: the marts as Parquet files, and a .pbids file for SQL Server.
+
+Files are written to a staging folder first and moved into place one by one with an
+atomic rename, so a reader never opens half a file; a manifest lists rows per table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+MART_TABLES = (
+    "dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast", "fact_forecast_accuracy",
+    "fact_inventory_plan", "model_metrics", "model_registry", "ingestion_log", "sales_rejects",
+)
+
+
+def write_parquet_exports(
+    folder: Path, tables: Iterable[str], read: Callable[[str], pd.DataFrame]
+) -> dict[str, int]:
+    """Each table as <folder>/<table>.parquet plus manifest.json; returns rows per table."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    rows: dict[str, int] = {}
+    try:
+        for table in tables:
+            frame = read(table)
+            frame.to_parquet(staging / f"{table}.parquet", index=False)
+            rows[table] = len(frame)
+        manifest = {"written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "rows": rows}
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        for path in staging.iterdir():
+            os.replace(path, folder / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return rows
+
+
+def sql_server_address(url: str) -> tuple[str, str] | None:
+    """(server, database) for an mssql URL, in the form Power BI expects ("host,port"); None otherwise."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "mssql" or not parsed.host:
+        return None
+    server = parsed.host if parsed.port in (None, 1433) else f"{parsed.host},{parsed.port}"
+    return server, parsed.database or "master"
+
+
+def pbids(server: str, database: str, mode: str = "Import") -> dict:
+    """A Power BI data source file: double-clicked, Power BI Desktop opens the navigator on that database."""
+    if mode not in ("Import", "DirectQuery"):
+        raise ValueError(f"Power BI connection mode must be Import or DirectQuery, got {mode!r}")
+    return {
+        "version": "0.1",
+        "connections": [
+            {
+                "details": {"protocol": "tds", "address": {"server": server, "database": database}},
+                "options": {},
+                "mode": mode,
+            }
+        ],
+    }
+
+
+def write_pbids(path: Path, server: str, database: str, mode: str = "Import") -> Path:
+    """Write the .pbids file atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    partial.write_text(json.dumps(pbids(server, database, mode), indent=2))
+    os.replace(partial, path)
+    return path

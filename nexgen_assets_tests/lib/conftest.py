@@ -1,0 +1,56 @@
+"""Fixtures for library tests that need a warehouse: SQLite and the live PostgreSQL, and a known small star."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from nexgen_assets.lib import warehouse as wh
+from nexgen_assets.lib.accuracy import forecasts_with_actuals, score_points
+from nexgen_assets.lib.calendar import date_dimension
+from nexgen_assets_tests.conftest import pg_engine
+
+D0 = dt.date(2025, 1, 1)
+DAYS = 60
+
+
+def _facts() -> pd.DataFrame:
+    rows = []
+    for k in range(DAYS):
+        day = D0 + dt.timedelta(days=k)
+        rows.append(("S1", "P1", day, 2.0, 2.0, 0.0, 20.0, 10.0, 0, 30.0 - k * 0.25, 0))
+        rows.append(("S1", "P2", day, 1.0 + k % 2, 1.0 + k % 2, 0.0, 5.0 * (1 + k % 2), 5.0, 0, 0.0, 1))
+    return pd.DataFrame(rows, columns=["store_id", "product_id", "date", "quantity", "units_sold", "units_returned",
+                                       "revenue", "avg_price", "promo", "stock_on_hand", "stockout"])
+
+
+def publish_known_marts(engine) -> pd.DataFrame:
+    """Two series of 60 known days, the date dimension and one forecast run; returns the facts."""
+    facts = _facts()
+    wh.replace_table(engine, "fact_sales_daily", facts, ("store_id", "product_id", "date"))
+    wh.replace_table(engine, "dim_product", pd.DataFrame(
+        {"product_id": ["P1", "P2"], "product_name": ["Tea", "Soap"], "category": ["grocery", "household"]}))
+    wh.replace_table(engine, "dim_date", date_dimension(D0, D0 + dt.timedelta(days=120)), ("date",))
+    forecast = pd.DataFrame({"forecast_run_id": "r1", "model_name": "xgboost", "model_version": "v1",
+                             "forecast_origin": D0 + dt.timedelta(days=49),
+                             "store_id": "S1", "product_id": "P1",
+                             "date": [D0 + dt.timedelta(days=50 + h) for h in range(20)], "horizon": list(range(1, 21)),
+                             "p10": 1.0, "p50": 2.5, "p90": 4.0,
+                             "created_at": dt.datetime(2025, 2, 19, 5, 0)})
+    wh.replace_table(engine, "fact_forecast", forecast)
+    wh.replace_table(engine, "fact_forecast_accuracy", score_points(forecasts_with_actuals(engine)))
+    plan = pd.DataFrame({"store_id": ["S1", "S1"], "product_id": ["P1", "P2"], "status": ["ok", "stockout risk"]})
+    wh.replace_table(engine, "fact_inventory_plan", plan, ("store_id", "product_id"))
+    return facts
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """A warehouse engine: embedded SQLite, then a throw-away schema of the live PostgreSQL."""
+    if request.param == "sqlite":
+        yield wh.make_engine(f"sqlite:///{tmp_path / 'wh.db'}")
+        return
+    schema = request.getfixturevalue("pg_schema")
+    engine = pg_engine(schema)
+    yield engine
+    engine.dispose()
