@@ -17,6 +17,7 @@ from nexgen_assets_tests.conftest import SMALL, copy_incoming, pg_url
 def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg_schema, monkeypatch):
     monkeypatch.setenv("NEXGEN_SPARK_MASTER", "local[2]")
     monkeypatch.setenv("NEXGEN_WAREHOUSE_URL", pg_url(pg_schema))
+    monkeypatch.setenv("NEXGEN_POWERBI_SERVER", "sql01,14330")
     resources = build_resources(home)
     assert resources["warehouse"].dialect == "postgresql"
     defs = build_definitions(resources)
@@ -74,6 +75,8 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     assert {p.name for p in exports.glob("*.parquet")} >= {"fact_sales_daily.parquet", "fact_forecast.parquet"}
     assert len(pd.read_parquet(exports / "fact_sales_daily.parquet")) == len(daily)
     assert 'data-chart="forecast_vs_actual"' in (exports / "dashboard.html").read_text()
+    address = json.loads((exports / "nexgen.pbids").read_text())["connections"][0]["details"]["address"]
+    assert address == {"server": "sql01,14330", "database": "nexgen"}
 
     second = run_pass(defs, instance, home / "incoming")
     assert second.ok and not second.registered and not second.ingested and not second.refreshed
