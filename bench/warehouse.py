@@ -76,10 +76,14 @@ def time_views(postgres: str, demo_warehouse: Path) -> None:
         keys = {"fact_sales_daily": ("store_id", "product_id", "date"), "dim_date": ("date",),
                 "dim_product": ("product_id",), "fact_forecast": ("forecast_run_id", "store_id", "product_id", "date")}
         for table in MART_TABLES:
-            if sa.inspect(source).has_table(table):
-                frame = wh.read_table(source, table)
+            if not sa.inspect(source).has_table(table):
+                continue
+            frame = wh.read_table(source, table)
+            if frame.empty:
+                sa.Table(table, sa.MetaData(), autoload_with=source).to_metadata(sa.MetaData()).create(engine)
+            else:
                 wh.replace_table(engine, table, frame, keys.get(table, ()), indexes=[("date",)] if "date" in frame else ())
-                print(f"{table}: {len(frame):,} rows")
+            print(f"{table}: {len(frame):,} rows")
         with engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
         apply_views(engine)

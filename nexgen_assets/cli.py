@@ -9,20 +9,19 @@ from pathlib import Path
 
 from nexgen_assets.lib.synthetic import FILE_FORMATS, GeneratorConfig, generate
 
-WAREHOUSE_TABLES = (
-    "dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast", "model_metrics", "model_registry",
-)
-
-
 INSTANCE_CONFIG = """\
 # Runs start within a second of being requested (a landed file should not wait for
-# a dequeue tick), and at most two run at once: each holds a Spark driver.
+# a dequeue tick), and at most two run at once: each holds a Spark driver. Runs that
+# refresh the shared tables (tag nexgen/refresh) go one at a time, in order.
 run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 2
     dequeue_interval_seconds: 1
+    tag_concurrency_limits:
+      - key: nexgen/refresh
+        limit: 1
 """
 
 
@@ -70,16 +69,17 @@ def summary_lines(home: Path) -> list[str]:
     """Rows per warehouse table, the model, and where outputs are."""
     import dagster as dg
 
+    from nexgen_assets.lib.exports import MART_TABLES
     from nexgen_assets.resources import build_resources
 
     resources = build_resources(home)
     warehouse = resources["warehouse"]
     lines = [f"warehouse ({warehouse.dialect}):"]
-    for table in WAREHOUSE_TABLES:
+    for table in MART_TABLES:
         try:
-            lines.append(f"  {table:<18} {warehouse.row_count(table):>10,} rows")
+            lines.append(f"  {table:<22} {warehouse.row_count(table):>10,} rows")
         except Exception as error:
-            lines.append(f"  {table:<18} missing ({type(error).__name__})")
+            lines.append(f"  {table:<22} missing ({type(error).__name__})")
     try:
         board = warehouse.read_table("model_metrics")
         board = board[board["scope"] == "all"].sort_values("mase")
@@ -102,6 +102,7 @@ def summary_lines(home: Path) -> list[str]:
         lines.append("forecast: " + ", ".join(f"{k}={meta[k].value}" for k in shown if k in meta))
     lines.append(f"lake: {resources['lake'].root}")
     lines.append(f"models: {resources['model_store'].root}")
+    lines.append(f"exports (Parquet marts, nexgen.pbids, dashboard.html): {resources['exports'].folder}")
     lines.append(f"warehouse url: {warehouse.engine.url.render_as_string(hide_password=True)}")
     return lines
 

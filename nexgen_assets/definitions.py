@@ -9,7 +9,15 @@ from nexgen_assets.defs.features import assets as features_assets
 from nexgen_assets.defs.features import checks as features_checks
 from nexgen_assets.defs.forecasts import assets as forecasts_assets
 from nexgen_assets.defs.ingestion import assets as ingestion_assets
-from nexgen_assets.defs.jobs import forecast_job, inventory_file_job, refresh_job, retrain_job, sales_file_job
+from nexgen_assets.defs.jobs import (
+    REFRESH_TAG,
+    forecast_job,
+    inventory_file_job,
+    refresh_job,
+    retrain_job,
+    sales_file_job,
+    sales_file_refresh_job,
+)
 from nexgen_assets.defs.marts import assets as marts_assets
 from nexgen_assets.defs.models import assets as models_assets
 from nexgen_assets.defs.models import champion as champion_assets
@@ -38,6 +46,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=5,
+    run_tags={REFRESH_TAG: "true"},
     description="Refreshes clean tables, features, marts and forecasts after new data (eager conditions).",
 )
 
@@ -51,7 +60,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
         asset_checks=all_asset_checks,
-        jobs=[sales_file_job, inventory_file_job, refresh_job, retrain_job, forecast_job],
+        jobs=[sales_file_job, sales_file_refresh_job, inventory_file_job, refresh_job, retrain_job, forecast_job],
         sensors=[sales_landing_sensor, source_db_sensor, automation_sensor],
         schedules=[retrain_schedule, forecast_refresh_schedule],
         resources=resources if resources is not None else build_resources(),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from nexgen_assets.defs.jobs import inventory_file_job, sales_file_job
+from nexgen_assets.defs.jobs import inventory_file_job, sales_file_job, sales_file_refresh_job
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.contract import is_inventory_file
 from nexgen_assets.lib.landing import LandingState, content_hash, plan_landing
@@ -18,12 +18,14 @@ LANDING_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_LANDING_INTERVAL_SECONDS",
 
 @dg.sensor(
     name="sales_landing_sensor",
-    jobs=[sales_file_job, inventory_file_job],
+    jobs=[sales_file_job, sales_file_refresh_job, inventory_file_job],
     minimum_interval_seconds=LANDING_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Adds one partition per new or rewritten file in the landing folder and requests its run.",
 )
 def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource) -> dg.SensorResult:
+    """A lone sales file gets one run that ingests it and refreshes everything below (the real-time path);
+    several files at once are ingested in runs of their own and refreshed once by automation."""
     state = LandingState.from_cursor(context.cursor)
     if context.cursor is None:
         state = LandingState(files=_ingested_files(context.instance, Path(landing.incoming_dir)))
@@ -31,14 +33,16 @@ def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
     for copy, original in plan.duplicates.items():
         context.log.info(f"{copy} has the same content as {original}; not ingested again")
     runs, new_sales, new_inventory = [], [], []
+    lone_sales_file = [n for n in plan.to_ingest if not is_inventory_file(n)] if len(plan.to_ingest) == 1 else []
     for name in plan.to_ingest:
         inventory = is_inventory_file(name)
         if name in plan.new:
             (new_inventory if inventory else new_sales).append(name)
+        job = inventory_file_job if inventory else sales_file_refresh_job if lone_sales_file else sales_file_job
         runs.append(
             dg.RunRequest(
                 run_key=f"{name}:{plan.hashes[name]}",
-                job_name=(inventory_file_job if inventory else sales_file_job).name,
+                job_name=job.name,
                 partition_key=name,
                 tags={"nexgen/content_sha256": plan.hashes[name], "nexgen/rewrite": str(name in plan.rewritten)},
             )

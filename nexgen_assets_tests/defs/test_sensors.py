@@ -101,3 +101,27 @@ def test_first_tick_skips_files_already_ingested_unchanged(tmp_path):
     first = _tick(instance, tmp_path)
 
     assert [r.partition_key for r in first.run_requests] == ["sales_b.csv"]
+
+
+def test_a_lone_sales_file_is_ingested_and_refreshed_in_one_run(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    _land(tmp_path, "sales_a.csv", LINES)
+    first = _tick(instance, tmp_path)
+    assert [(r.job_name, r.partition_key) for r in first.run_requests] == [("sales_file_refresh_job", "sales_a.csv")]
+
+    _land(tmp_path, "sales_b.csv", LINES.replace("A1", "B1"))
+    _land(tmp_path, "sales_c.csv", LINES.replace("A1", "C1"))
+    second = _tick(instance, tmp_path, first.cursor)
+    assert sorted((r.job_name, r.partition_key) for r in second.run_requests) == [
+        ("sales_file_job", "sales_b.csv"), ("sales_file_job", "sales_c.csv")
+    ]
+
+
+def test_the_quick_refresh_job_never_retrains():
+    from nexgen_assets.definitions import defs
+
+    job = defs.resolve_job_def("sales_file_refresh_job")
+    selected = {key.path[-1] for key in job.asset_layer.selected_asset_keys}
+    assert {"raw_sales", "clean_sales", "daily_sales", "fact_sales_daily", "sales_forecast", "inventory_plan"} <= selected
+    assert not selected & {"xgboost_model", "lstm_model", "random_forest_model", "seasonal_naive_model",
+                           "champion_model", "backtest_results", "model_leaderboard", "raw_inventory"}
