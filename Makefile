@@ -17,8 +17,7 @@ test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q
 
 dev: $(STAMP)
-	@$(BIN)/python -c "from pathlib import Path; from nexgen_assets.cli import ensure_dagster_home; ensure_dagster_home(Path('$(DAGSTER_HOME)'))"
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/nexgen dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check nexgen_assets nexgen_assets_tests bench

@@ -1,11 +1,12 @@
 """Seconds from a file landing to the refreshed warehouse, under the real Dagster daemon.
 
-    python bench/latency.py [--stores 5 --products 20 --days 400 --drops 3]
+    python bench/latency.py [--stores 5 --products 20 --days 400 --drops 3] [--spark-connect]
 
 Builds a NEXGEN_HOME from generated data with `nexgen run`, starts `dagster dev`
 (webserver + daemon: landing sensor, automation sensor), then lands one small sales
 file at a time and times how long until fact_sales_daily and fact_forecast reflect it.
-Prints every drop and the median.
+Prints every drop and the median. With --spark-connect, Spark runs as one long-lived
+Spark Connect server (as `make dev` does) instead of a driver started by every run.
 """
 
 import argparse
@@ -23,6 +24,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from nexgen_assets import spark_connect  # noqa: E402
 
 
 def _free_port() -> int:
@@ -49,6 +53,8 @@ def main() -> None:
     parser.add_argument("--drops", type=int, default=3)
     parser.add_argument("--interval", type=int, default=15, help="landing sensor interval in seconds")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--spark-connect", action="store_true",
+                        help="run Spark as one long-lived Spark Connect server instead of a driver per run")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="nexgen-latency-"))
@@ -56,6 +62,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXGEN_", "DAGSTER_"))}
     env.update(NEXGEN_HOME=str(home), DAGSTER_HOME=str(root / "dagster_home"),
                NEXGEN_LANDING_INTERVAL_SECONDS=str(args.interval))
+    if args.spark_connect:
+        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(root / "spark", port=_free_port())
+        print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']}")
     nexgen = [sys.executable, "-m", "nexgen_assets.cli"]
     subprocess.run([*nexgen, "generate", "--out", str(home), "--stores", str(args.stores), "--products",
                     str(args.products), "--days", str(args.days)], env=env, check=True, cwd=REPO)
@@ -98,6 +107,8 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+        if args.spark_connect:
+            spark_connect.stop(root / "spark")
     if to_sales:
         print(f"median of {len(to_sales)}: landing -> fact_sales_daily {statistics.median(to_sales):.1f}s, "
               f"landing -> fact_forecast {statistics.median(to_forecast):.1f}s (sensor interval {args.interval}s)")

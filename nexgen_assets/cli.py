@@ -133,6 +133,38 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_dev(args) -> int:
+    """`dagster dev` on this code location, with one warm Spark Connect server for all runs."""
+    import signal
+    import subprocess
+
+    from nexgen_assets import spark_connect
+
+    home = _home(args)
+    env = dict(os.environ)
+    state = home / "spark"
+    started_server = False
+    if args.spark_connect and not env.get("NEXGEN_SPARK_MASTER"):
+        port = int(env.get("NEXGEN_SPARK_CONNECT_PORT", spark_connect.DEFAULT_PORT))
+        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=port)
+        started_server = True
+        print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']} (logs in {state / 'logs'})", flush=True)
+    target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "nexgen_assets.definitions"]
+    command = [sys.executable, "-m", "dagster", "dev", *target]
+    if args.port:
+        command += ["-p", str(args.port)]
+    dagster = subprocess.Popen(command, env=env)
+    signal.signal(signal.SIGTERM, lambda *_: dagster.terminate())
+    try:
+        return dagster.wait()
+    except KeyboardInterrupt:
+        dagster.terminate()
+        return dagster.wait()
+    finally:
+        if started_server:
+            spark_connect.stop(state)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexgen", description="NEX GEN sales forecasting platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--home", help="NEXGEN_HOME (default ./data)")
     run.add_argument("--summary", action="store_true", help="print rows per table and the model afterwards")
     run.set_defaults(func=cmd_run)
+
+    dev = sub.add_parser("dev", help="run `dagster dev` (UI, sensors, schedules) with a warm Spark Connect server")
+    dev.add_argument("--home", help="NEXGEN_HOME (default ./data)")
+    dev.add_argument("--port", type=int, help="UI port (default 3000)")
+    dev.add_argument("--no-spark-connect", dest="spark_connect", action="store_false",
+                     help="let every run start its own Spark driver instead")
+    dev.set_defaults(func=cmd_dev)
 
     summary = sub.add_parser("summary", help="print rows per warehouse table and the latest model")
     summary.add_argument("--home", help="NEXGEN_HOME (default ./data)")

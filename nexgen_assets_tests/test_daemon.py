@@ -1,4 +1,4 @@
-"""The real thing: `dagster dev` with its daemon picks up a dropped file and refreshes the warehouse."""
+"""The real thing: `nexgen dev` (dagster dev, its daemon and a Spark Connect server) picks up a dropped file."""
 
 import json
 import os
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from nexgen_assets import spark_connect
 from nexgen_assets_tests.conftest import copy_incoming
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,23 +42,28 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
         NEXGEN_HOME=str(home),
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
         NEXGEN_LANDING_INTERVAL_SECONDS="5",
-        NEXGEN_SPARK_MASTER="local[1]",
+        NEXGEN_SPARK_CONNECT_PORT=str(_free_port()),
     )
     copy_incoming(small_dataset, home)
     first = subprocess.run(
         [sys.executable, "-m", "nexgen_assets.cli", "run", "--home", str(home)],
-        env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
+        env={**env, "NEXGEN_SPARK_MASTER": "local[1]"}, capture_output=True, text=True, timeout=900, cwd=REPO,
     )
     assert first.returncode == 0, first.stderr[-3000:]
     engine = sa.create_engine(f"sqlite:///{home / 'warehouse' / 'nexgen.db'}")
     day = json.loads((small_dataset / "truth" / "manifest.json").read_text())["last_landed_date"]
     runs_before, quantity_before = _snapshot(engine, "S001", "P00001", day)
 
+    log = tmp_path / "nexgen_dev.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(_free_port())],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [sys.executable, "-m", "nexgen_assets.cli", "dev", "--port", str(_free_port())],
+        env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
+        deadline = time.monotonic() + 120
+        while "Spark Connect server at sc://localhost" not in log.read_text():
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
         time.sleep(20)
         dropped = home / "incoming" / "sales_late_export.csv"
         staging = home / "incoming" / ".sales_late_export.csv.tmp"
@@ -80,4 +86,9 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+        spark_connect.stop(home / "spark")
+        port, stopped_by = int(env["NEXGEN_SPARK_CONNECT_PORT"]), time.monotonic() + 30
+        while spark_connect.is_listening(port) and time.monotonic() < stopped_by:
+            time.sleep(1)
+        assert not spark_connect.is_listening(port), "the Spark Connect server was left running"
 

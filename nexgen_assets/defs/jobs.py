@@ -12,12 +12,9 @@ REFRESH_TAG = "nexgen/refresh"
 
 sales_file_refresh_job = dg.define_asset_job(
     "sales_file_refresh_job",
-    selection=dg.AssetSelection.assets("raw_sales", "clean_sales", "sales_rejects")
-    | (
-        dg.AssetSelection.assets("daily_sales").downstream()
-        - dg.AssetSelection.groups("models")
-        - dg.AssetSelection.assets("backtest_results", "model_leaderboard")
-    ),
+    selection=dg.AssetSelection.assets("raw_sales").downstream()
+    - dg.AssetSelection.groups("models")
+    - dg.AssetSelection.assets("backtest_results", "model_leaderboard"),
     tags={REFRESH_TAG: "true"},
     description="Ingest one landed sales file and refresh daily tables, features, forecast and marts in the same run "
     "(no retraining): the quick path when a single file lands.",

@@ -32,7 +32,11 @@ _dimension = dict(
 )
 
 
-@dg.asset(deps=["clean_sales"], metadata={"primary_key": ["product_id"]}, **_dimension)
+# Product and store dimensions can wait: in a run that also forecasts, they go last.
+_after_the_forecast = {"dagster/priority": "-1"}
+
+
+@dg.asset(deps=["clean_sales"], metadata={"primary_key": ["product_id"]}, op_tags=_after_the_forecast, **_dimension)
 def dim_product(spark: PySparkResource, lake: LakeResource):
     """Products with their latest name, category and price, first and last sale."""
     frame = product_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas()
@@ -41,7 +45,7 @@ def dim_product(spark: PySparkResource, lake: LakeResource):
     return frame
 
 
-@dg.asset(deps=["clean_sales"], metadata={"primary_key": ["store_id"]}, **_dimension)
+@dg.asset(deps=["clean_sales"], metadata={"primary_key": ["store_id"]}, op_tags=_after_the_forecast, **_dimension)
 def dim_store(spark: PySparkResource, lake: LakeResource):
     """Stores with the products they carry and their first and last sale."""
     frame = store_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas()
