@@ -180,9 +180,11 @@ function lines(f,series,band){
   el("text",{x:L-6,y:Y(v)+4,"text-anchor":"end","font-size":11,fill:"#627d98"},svg).textContent=fmt(v);}
  [[x0,"start"],[(x0+x1)/2,"middle"],[x1,"end"]].forEach(function(t){el("text",{x:X(t[0]),y:H-8,"text-anchor":t[1],
   "font-size":11,fill:"#627d98"},svg).textContent=new Date(t[0]).toISOString().slice(0,10);});
- if(band&&band.length){var up=band.map(function(p){return X(p[0])+","+Y(p[2]);}),lo=band.slice().reverse().map(function(p){
-  return X(p[0])+","+Y(p[1]);});el("polygon",{points:up.concat(lo).join(" "),fill:"#9fb3c8",opacity:0.35,"class":"band"},svg);}
  var legend=document.createElement("div");legend.className="legend";
+ if(band&&band.length){var up=band.map(function(p){return X(p[0])+","+Y(p[2]);}),lo=band.slice().reverse().map(function(p){
+  return X(p[0])+","+Y(p[1]);});el("polygon",{points:up.concat(lo).join(" "),fill:"#9fb3c8",opacity:0.35,"class":"band"},svg);
+  var bk=document.createElement("span");bk.style.color="#9fb3c8";bk.textContent="\u25A0 p10-p90 per series, summed";
+  legend.appendChild(bk);}
  series.forEach(function(s){var pts=s.points.filter(function(p){return p[1]!==null;});if(!pts.length)return;
   el("polyline",{points:pts.map(function(p){return X(p[0])+","+Y(p[1]);}).join(" "),fill:"none",stroke:s.color,
    "stroke-width":s.width||1.5,"class":"series"},svg);marks+=pts.length;

@@ -19,10 +19,14 @@ class WarehouseResource(dg.ConfigurableResource):
     _engine: Engine | None = PrivateAttr(default=None)
 
     @property
+    def resolved_url(self) -> str:
+        """The URL itself, also when it was given as dg.EnvVar (never shown in metadata)."""
+        return self.url.get_value() if isinstance(self.url, dg.EnvVar) else self.url
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
-            url = self.url.get_value() if isinstance(self.url, dg.EnvVar) else self.url
-            self._engine = wh.make_engine(url)
+            self._engine = wh.make_engine(self.resolved_url)
         return self._engine
 
     @property

@@ -126,8 +126,10 @@ def powerbi_exports(warehouse: WarehouseResource, exports: ExportsResource) -> d
     folder = Path(exports.folder)
     present = [t for t in MART_TABLES if warehouse.has_table(t)]
     rows = write_parquet_exports(folder, present, warehouse.read_table)
-    url = warehouse.url.get_value() if isinstance(warehouse.url, dg.EnvVar) else warehouse.url
-    address = (exports.sql_server, exports.database or "nexgen") if exports.sql_server else sql_server_address(url)
+    if exports.sql_server:
+        address = (exports.sql_server, exports.database or "nexgen")
+    else:
+        address = sql_server_address(warehouse.resolved_url)
     metadata = {
         "folder": dg.MetadataValue.path(str(folder)),
         "rows": dg.MetadataValue.json(rows),
