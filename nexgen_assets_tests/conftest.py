@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -85,3 +86,10 @@ def pg_engine(schema: str) -> sa.Engine:
 def pg_url(schema: str) -> str:
     """A URL whose unqualified tables live in `schema` (for resources that take a URL)."""
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for servers a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,16 +11,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from nexgen_assets import spark_connect
-from nexgen_assets_tests.conftest import copy_incoming
+from nexgen_assets_tests.conftest import copy_incoming, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 420
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _snapshot(engine, store: str, product: str, day: str) -> tuple[int, float]:
@@ -42,7 +35,7 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
         NEXGEN_HOME=str(home),
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
         NEXGEN_LANDING_INTERVAL_SECONDS="5",
-        NEXGEN_SPARK_CONNECT_PORT=str(_free_port()),
+        NEXGEN_SPARK_CONNECT_PORT=str(free_port()),
     )
     copy_incoming(small_dataset, home)
     first = subprocess.run(
@@ -56,7 +49,7 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
 
     log = tmp_path / "nexgen_dev.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "nexgen_assets.cli", "dev", "--port", str(_free_port())],
+        [sys.executable, "-m", "nexgen_assets.cli", "dev", "--port", str(free_port())],
         env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

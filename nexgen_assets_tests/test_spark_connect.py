@@ -5,11 +5,11 @@ mode for the whole process, which the suite's local session must not share.
 """
 
 import json
-import socket
 import subprocess
 import sys
 
 from nexgen_assets import spark_connect
+from nexgen_assets_tests.conftest import free_port
 
 CLIENT = """
 import json, sys
@@ -29,9 +29,7 @@ print(json.dumps({"remote": type(session).__module__, "good": good.passed, "bad"
 
 
 def test_quality_checks_run_over_a_spark_connect_server(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     state = tmp_path / "spark"
     url = spark_connect.start(state, port=port, master="local[1]")
     try:

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nexgen_assets.lib.metrics import horizon_bucket
+from nexgen_assets.lib.metrics import error_sums, horizon_bucket, summarize
 
 FORECAST_COLUMNS = [
     "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",
@@ -56,23 +56,12 @@ def score_points(joined: pd.DataFrame) -> pd.DataFrame:
 
 
 def accuracy_summary(scored: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """MAE, RMSE, bias, WAPE and p10-p90 coverage per group, with the number of points scored."""
-    g = scored.groupby(by, as_index=False).agg(
-        points=("error", "size"),
-        abs_error=("abs_error", "sum"),
-        squared_error=("squared_error", "sum"),
-        error=("error", "sum"),
-        actual=("actual", "sum"),
-        covered=("in_interval", "sum"),
-    )
-    out = g[by].copy()
-    out["points"] = g["points"]
-    out["mae"] = g["abs_error"] / g["points"]
-    out["rmse"] = np.sqrt(g["squared_error"] / g["points"])
-    out["bias"] = g["error"] / g["points"]
-    out["wape"] = g["abs_error"] / g["actual"].where(g["actual"] > 0)
-    out["coverage_p10_p90"] = g["covered"] / g["points"]
-    return out
+    """MAE, RMSE, bias, WAPE, p10-p90 coverage and pinball per group (the backtest's metrics), with points scored.
+
+    Live points have no seasonal-naive scale, so MASE is left out.
+    """
+    sums = error_sums(scored.assign(scale=np.nan), by)
+    return summarize(sums, by).drop(columns=["mase"]).rename(columns={"n": "points"})
 
 
 @dataclass(frozen=True)
@@ -100,8 +89,8 @@ def judge_live_accuracy(
             True, None, promised_wape, limit, points,
             f"{points} scored points for {model_name} {model_version}; judging needs {min_points}",
         )
-    total = float(mine["actual"].sum())
-    live = float(mine["abs_error"].sum() / total) if total > 0 else float("inf")
+    wape = accuracy_summary(mine, ["model_name"])["wape"].iat[0]
+    live = float("inf") if pd.isna(wape) else float(wape)
     passed = live <= limit
     word = "within" if passed else "worse than"
     return AccuracyVerdict(

@@ -81,7 +81,8 @@ def test_drift_beyond_the_margin_warns_without_failing_the_run(resources):
 
 
 def test_too_few_points_is_not_judged():
-    scored = pd.DataFrame({"model_name": ["xgboost"], "model_version": ["v1"], "actual": [5.0], "abs_error": [5.0]})
+    scored = pd.DataFrame({"model_name": ["xgboost"], "model_version": ["v1"], "actual": [5.0],
+                           "p10": [8.0], "p50": [10.0], "p90": [12.0]})
     verdict = judge_live_accuracy(scored, "xgboost", "v1", promised_wape=0.1, margin=0.2, min_points=10)
     assert verdict.passed and verdict.live_wape is None and "judging needs 10" in verdict.description
     verdict = judge_live_accuracy(scored, "xgboost", "v1", promised_wape=0.1, margin=0.2, min_points=1)
