@@ -63,7 +63,7 @@ def main() -> None:
     env.update(NEXGEN_HOME=str(home), DAGSTER_HOME=str(root / "dagster_home"),
                NEXGEN_LANDING_INTERVAL_SECONDS=str(args.interval))
     if args.spark_connect:
-        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(root / "spark", port=_free_port())
+        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(root / "spark", port=spark_connect.spare_port())
         print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']}")
     nexgen = [sys.executable, "-m", "nexgen_assets.cli"]
     subprocess.run([*nexgen, "generate", "--out", str(home), "--stores", str(args.stores), "--products",

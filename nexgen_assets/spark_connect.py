@@ -8,6 +8,7 @@ file live under $NEXGEN_HOME/spark.
 """
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -56,10 +57,30 @@ def is_listening(port: int = DEFAULT_PORT) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def spare_port() -> int:
+    """A free port below the OS's ephemeral range, so no port Spark itself picks can take it first."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        if not is_listening(port):
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
+
+
+def _server_log(state_dir: Path) -> str:
+    logs = sorted((state_dir / "logs").glob("*SparkConnectServer*.out"), key=lambda p: p.stat().st_mtime)
+    return logs[-1].read_text(errors="replace") if logs else ""
+
+
 def start(state_dir: Path, port: int = DEFAULT_PORT, master: str = "local[*]", timeout: float = 90) -> str:
-    """Start the server (or find it already running) and return its sc:// URL."""
+    """Start the server (or find the one this state folder already runs) and return its sc:// URL.
+
+    Success is read from the server's log, not from the port alone: another program on
+    the port, or a bind failure, is reported instead of being mistaken for the server.
+    """
     if is_listening(port):
-        return url(port)
+        if "Spark Connect server started" in _server_log(state_dir):
+            return url(port)
+        raise RuntimeError(f"port {port} is taken by another program: set NEXGEN_SPARK_CONNECT_PORT to a free one")
     state_dir.mkdir(parents=True, exist_ok=True)
     settings = spark_config(master)
     command = [str(_spark_home() / "sbin" / "start-connect-server.sh"), "--master", master,
@@ -70,11 +91,17 @@ def start(state_dir: Path, port: int = DEFAULT_PORT, master: str = "local[*]", t
     if result.returncode != 0:
         raise RuntimeError(f"Spark Connect server did not start: {result.stderr.strip() or result.stdout.strip()}")
     deadline = time.monotonic() + timeout
-    while not is_listening(port):
+    while True:
+        log = _server_log(state_dir)
+        if "Error starting Spark Connect server" in log:
+            stop(state_dir)
+            reason = next((line for line in log.splitlines() if "Exception" in line), "see the log")
+            raise RuntimeError(f"Spark Connect server failed on port {port}: {reason.strip()} (logs in {state_dir / 'logs'})")
+        if "Spark Connect server started" in log and is_listening(port):
+            return url(port)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"Spark Connect server not listening on port {port} after {timeout:.0f}s; logs in {state_dir}")
+            raise RuntimeError(f"Spark Connect server not started on port {port} after {timeout:.0f}s; logs in {state_dir}")
         time.sleep(0.5)
-    return url(port)
 
 
 def stop(state_dir: Path) -> None:

@@ -35,7 +35,7 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
         NEXGEN_HOME=str(home),
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
         NEXGEN_LANDING_INTERVAL_SECONDS="5",
-        NEXGEN_SPARK_CONNECT_PORT=str(free_port()),
+        NEXGEN_SPARK_CONNECT_PORT=str(spark_connect.spare_port()),
     )
     copy_incoming(small_dataset, home)
     first = subprocess.run(

@@ -5,11 +5,13 @@ mode for the whole process, which the suite's local session must not share.
 """
 
 import json
+import socket
 import subprocess
 import sys
 
+import pytest
+
 from nexgen_assets import spark_connect
-from nexgen_assets_tests.conftest import free_port
 
 CLIENT = """
 import json, sys
@@ -29,7 +31,7 @@ print(json.dumps({"remote": type(session).__module__, "good": good.passed, "bad"
 
 
 def test_quality_checks_run_over_a_spark_connect_server(tmp_path):
-    port = free_port()
+    port = spark_connect.spare_port()
     state = tmp_path / "spark"
     url = spark_connect.start(state, port=port, master="local[1]")
     try:
@@ -44,3 +46,12 @@ def test_quality_checks_run_over_a_spark_connect_server(tmp_path):
     finally:
         spark_connect.stop(state)
     assert (state / "logs").is_dir()
+
+
+def test_a_port_already_taken_is_reported_not_mistaken_for_the_server(tmp_path):
+    port = spark_connect.spare_port()
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", port))
+        taken.listen()
+        with pytest.raises(RuntimeError, match=f"port {port} is taken by another program"):
+            spark_connect.start(tmp_path / "spark", port=port, master="local[1]")
