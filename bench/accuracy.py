@@ -21,13 +21,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nexgen_assets.lib.extract import future_of, history_of  # noqa: E402
-from nexgen_assets.lib.forecasting import forecast_with_intervals  # noqa: E402
-from nexgen_assets.lib.intervals import series_scale  # noqa: E402
-from nexgen_assets.lib.metrics import error_sums, summarize  # noqa: E402
-from nexgen_assets.lib.model_store import list_versions, load_model, model_metadata  # noqa: E402
-from nexgen_assets.lib.model_zoo import MODELS  # noqa: E402
-from nexgen_assets.lib.synthetic import GeneratorConfig, generate  # noqa: E402
+from nexgen_assets.demo.generator import GeneratorConfig, generate  # noqa: E402
+from nexgen_assets.lib.evaluation.intervals import series_scale  # noqa: E402
+from nexgen_assets.lib.evaluation.metrics import error_sums, summarize  # noqa: E402
+from nexgen_assets.lib.forecasts.forecast_frame import forecast_with_intervals  # noqa: E402
+from nexgen_assets.lib.models.catalog import MODELS  # noqa: E402
+from nexgen_assets.lib.models.inputs import future_of, history_of  # noqa: E402
+from nexgen_assets.lib.models.store import list_versions, load_model, model_metadata  # noqa: E402
 
 SERIES = ["store_id", "product_id"]
 

@@ -26,9 +26,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nexgen_assets.lib import warehouse as wh  # noqa: E402
-from nexgen_assets.lib.exports import MART_TABLES  # noqa: E402
-from nexgen_assets.lib.views import VIEWS, apply_views  # noqa: E402
+from nexgen_assets.lib.marts.exports import MART_TABLES  # noqa: E402
+from nexgen_assets.lib.marts.views import VIEWS, apply_views  # noqa: E402
+from nexgen_assets.lib.storage import warehouse as wh  # noqa: E402
 
 
 def sales_daily(rows: int, seed: int = 0) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from nexgen_assets.lib.synthetic import FILE_FORMATS, GeneratorConfig, generate
+from nexgen_assets.demo.generator import FILE_FORMATS, GeneratorConfig, generate
 
 INSTANCE_CONFIG = """\
 # Runs start within a second of being requested (a landed file should not wait for
@@ -69,7 +69,7 @@ def summary_lines(home: Path) -> list[str]:
     """Rows per warehouse table, the model, and where outputs are."""
     import dagster as dg
 
-    from nexgen_assets.lib.exports import MART_TABLES
+    from nexgen_assets.lib.marts.exports import MART_TABLES
     from nexgen_assets.resources import build_resources
 
     resources = build_resources(home)

@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from nexgen_assets.defs.partitions import inventory_files, sales_files
-from nexgen_assets.lib.contract import is_inventory_file, is_landable
+from nexgen_assets.lib.ingestion.contract import is_inventory_file, is_landable
 
 FILE_JOBS = {
     sales_files.name: ("sales_file_job", dg.AssetKey("clean_sales")),

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from pyspark.sql import SparkSession
 
-from nexgen_assets.lib.synthetic import GeneratorConfig, generate
+from nexgen_assets.demo.generator import GeneratorConfig, generate
 from nexgen_assets.resources import build_resources, spark_config
 
 POSTGRES_URL = os.environ.get("NEXGEN_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")

@@ -16,8 +16,8 @@ from nexgen_assets import spark_connect
 CLIENT = """
 import json, sys
 from pyspark.sql import SparkSession
-from nexgen_assets.lib.quality import validate_spark_table
-from nexgen_assets.lib.schemas import DailySalesSchema
+from nexgen_assets.lib.quality.spark_checks import validate_spark_table
+from nexgen_assets.lib.quality.schemas import DailySalesSchema
 from nexgen_assets_tests.lib.test_quality import COLUMNS, _row
 
 session = SparkSession.builder.remote(sys.argv[1]).getOrCreate()

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from nexgen_assets.lib.quality import QualityReport
+from nexgen_assets.lib.quality.spark_checks import QualityReport
 
 
 def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -> dg.AssetCheckResult:

@@ -8,9 +8,9 @@ import dagster as dg
 
 from nexgen_assets.defs.jobs import inventory_file_job, sales_file_job, sales_file_refresh_job
 from nexgen_assets.defs.partitions import inventory_files, sales_files
-from nexgen_assets.lib.contract import is_inventory_file
-from nexgen_assets.lib.landing import LandingState, content_hash, plan_landing
-from nexgen_assets.lib.source_db import Batch
+from nexgen_assets.lib.ingestion.contract import is_inventory_file
+from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
+from nexgen_assets.lib.ingestion.source_db import Batch
 from nexgen_assets.resources import LandingZoneResource, SourceDatabaseResource
 
 LANDING_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_LANDING_INTERVAL_SECONDS", "15"))

@@ -8,8 +8,8 @@ import pandas as pd
 from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 
-from nexgen_assets.lib.contract import ContractError
-from nexgen_assets.lib.lake import partition_dir, replace_parquet, replace_parquet_frame, table_exists
+from nexgen_assets.lib.ingestion.contract import ContractError
+from nexgen_assets.lib.storage.lake import partition_dir, replace_parquet, replace_parquet_frame, table_exists
 
 
 class LandingZoneResource(dg.ConfigurableResource):

@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from nexgen_assets.lib import model_store
+from nexgen_assets.lib.models import store as model_store
 
 
 class ModelStoreResource(dg.ConfigurableResource):

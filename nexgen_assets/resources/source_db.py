@@ -5,8 +5,8 @@ import pandas as pd
 from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
 
-from nexgen_assets.lib import source_db
-from nexgen_assets.lib.warehouse import make_engine
+from nexgen_assets.lib.ingestion import source_db
+from nexgen_assets.lib.storage.warehouse import make_engine
 
 
 class SourceDatabaseResource(dg.ConfigurableResource):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
 
-from nexgen_assets.lib import warehouse as wh
+from nexgen_assets.lib.storage import warehouse as wh
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from nexgen_assets.definitions import all_assets
-from nexgen_assets.lib.registry import choose_champion, registry_row
+from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row
 
 
 def _leaderboard(mase: dict[str, float]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from nexgen_assets.definitions import all_assets
-from nexgen_assets.lib.accuracy import judge_live_accuracy
+from nexgen_assets.lib.evaluation.live_accuracy import judge_live_accuracy
 
 D0 = dt.date(2025, 3, 1)
 

@@ -6,7 +6,7 @@ import time
 import dagster as dg
 
 from nexgen_assets.defs.sensors import sales_landing_sensor
-from nexgen_assets.lib.landing import LandingState, content_hash, plan_landing
+from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
 from nexgen_assets.resources import LandingZoneResource
 
 LINES = "order_id,order_ts,product_id,quantity,unit_price\nA1,2025-01-01,P1,1,2.0\n"

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import mssql
 
 from nexgen_assets.definitions import all_assets
 from nexgen_assets.defs.sensors import source_db_sensor
-from nexgen_assets.lib.source_db import Batch, batch_statement, next_high_statement
+from nexgen_assets.lib.ingestion.source_db import Batch, batch_statement, next_high_statement
 from nexgen_assets.resources import SourceDatabaseResource
 from nexgen_assets_tests.conftest import POSTGRES_URL, pg_url
 

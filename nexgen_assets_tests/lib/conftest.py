@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib import warehouse as wh
-from nexgen_assets.lib.accuracy import forecasts_with_actuals, score_points
-from nexgen_assets.lib.calendar import date_dimension
+from nexgen_assets.lib.evaluation.live_accuracy import forecasts_with_actuals, score_points
+from nexgen_assets.lib.features.calendar import date_dimension
+from nexgen_assets.lib.storage import warehouse as wh
 from nexgen_assets_tests.conftest import pg_engine
 
 D0 = dt.date(2025, 1, 1)

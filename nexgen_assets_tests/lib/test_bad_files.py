@@ -5,9 +5,9 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.cleaning import clean_sales_lines
-from nexgen_assets.lib.contract import SALES_REQUIRED, ContractError
-from nexgen_assets.lib.ingest import read_landed_file
+from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines
+from nexgen_assets.lib.ingestion.contract import SALES_REQUIRED, ContractError
+from nexgen_assets.lib.ingestion.reader import read_landed_file
 
 HEADER = "order_id,order_ts,store_id,product_id,quantity,unit_price\n"
 OK1 = "A1,2025-01-03T10:00:00,S1,P1,2,3.50\n"

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from nexgen_assets.lib.calendar import date_dimension
-from nexgen_assets.lib.schemas import DimDateSchema
+from nexgen_assets.lib.features.calendar import date_dimension
+from nexgen_assets.lib.quality.schemas import DimDateSchema
 
 
 def test_date_dimension_has_iso_weeks_fiscal_fields_and_holidays():

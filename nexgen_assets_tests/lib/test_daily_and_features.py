@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.daily import aggregate_daily
-from nexgen_assets.lib.features import build_features, feature_columns
+from nexgen_assets.lib.cleaning.daily import aggregate_daily
+from nexgen_assets.lib.features.feature_table import build_features, feature_columns
 
 LINES = (
     "order_id string, order_ts timestamp, order_date date, store_id string, product_id string, "

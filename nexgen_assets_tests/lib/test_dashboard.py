@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from nexgen_assets.lib.dashboard import dashboard_data, render_dashboard, write_dashboard
-from nexgen_assets.lib.views import apply_views
+from nexgen_assets.lib.marts.dashboard import dashboard_data, render_dashboard, write_dashboard
+from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets_tests.lib.conftest import DAYS, publish_known_marts
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".test-artifacts"

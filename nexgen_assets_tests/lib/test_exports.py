@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.exports import pbids, sql_server_address, write_parquet_exports, write_pbids
+from nexgen_assets.lib.marts.exports import pbids, sql_server_address, write_parquet_exports, write_pbids
 
 
 def test_sql_server_address_from_warehouse_urls():

@@ -4,9 +4,9 @@ import json
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.cleaning import clean_inventory_snapshots, clean_sales_lines
-from nexgen_assets.lib.contract import SALES_REQUIRED, ContractError
-from nexgen_assets.lib.ingest import read_landed_file
+from nexgen_assets.lib.cleaning.contract_rules import clean_inventory_snapshots, clean_sales_lines
+from nexgen_assets.lib.ingestion.contract import SALES_REQUIRED, ContractError
+from nexgen_assets.lib.ingestion.reader import read_landed_file
 
 HEADER = "order_id,order_ts,store_id,product_id,quantity,unit_price,promo,channel\n"
 GOOD = "A1,2024-03-01T10:00:00,S1,P1,2,3.50,0,web\n"

@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.inventory import plan_inventory
+from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory
 
 AS_OF = dt.date(2025, 6, 30)
 

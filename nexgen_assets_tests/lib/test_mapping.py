@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from nexgen_assets.lib.cleaning import clean_sales_lines
-from nexgen_assets.lib.contract import SALES_REQUIRED, ContractError
-from nexgen_assets.lib.ingest import read_landed_file
-from nexgen_assets.lib.mapping import load_mapping, mapping_for
+from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines
+from nexgen_assets.lib.ingestion.contract import SALES_REQUIRED, ContractError
+from nexgen_assets.lib.ingestion.mapping import load_mapping, mapping_for
+from nexgen_assets.lib.ingestion.reader import read_landed_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 

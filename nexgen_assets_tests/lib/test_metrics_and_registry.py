@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.intervals import cross_conformal, quantile_table
-from nexgen_assets.lib.metrics import error_sums, horizon_bucket, summarize
-from nexgen_assets.lib.registry import choose_champion, interval_quantiles, registry_row, serving_champion
+from nexgen_assets.lib.evaluation.champion import choose_champion, interval_quantiles, registry_row, serving_champion
+from nexgen_assets.lib.evaluation.intervals import cross_conformal, quantile_table
+from nexgen_assets.lib.evaluation.metrics import error_sums, horizon_bucket, summarize
 
 
 def test_metrics_match_hand_computed_values():

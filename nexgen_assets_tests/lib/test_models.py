@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.backtest import fold_origins, run_backtest, split_at
-from nexgen_assets.lib.extract import future_of, history_of
-from nexgen_assets.lib.features import feature_columns
-from nexgen_assets.lib.model_zoo import MODELS, build_model
+from nexgen_assets.lib.evaluation.backtest import fold_origins, run_backtest, split_at
+from nexgen_assets.lib.features.feature_table import feature_columns
+from nexgen_assets.lib.models.catalog import MODELS, build_model
+from nexgen_assets.lib.models.inputs import future_of, history_of
 
 H = 28
 

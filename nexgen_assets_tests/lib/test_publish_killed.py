@@ -9,14 +9,14 @@ import time
 import pandas as pd
 import sqlalchemy as sa
 
-from nexgen_assets.lib import warehouse as wh
+from nexgen_assets.lib.storage import warehouse as wh
 from nexgen_assets_tests.conftest import pg_engine, pg_url
 
 PUBLISHER = """
 import sys, time
 from pathlib import Path
 import pandas as pd
-from nexgen_assets.lib import warehouse as wh
+from nexgen_assets.lib.storage import warehouse as wh
 
 url, marker = sys.argv[1], Path(sys.argv[2])
 

@@ -1,7 +1,7 @@
 import datetime as dt
 
-from nexgen_assets.lib.quality import validate_spark_table
-from nexgen_assets.lib.schemas import DailySalesSchema
+from nexgen_assets.lib.quality.schemas import DailySalesSchema
+from nexgen_assets.lib.quality.spark_checks import validate_spark_table
 
 COLUMNS = (
     "store_id string, product_id string, date date, quantity double, units_sold double, units_returned double, "

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.intervals import apply_intervals, series_scale
-from nexgen_assets.lib.seasonal_naive import SeasonalNaiveForecaster
+from nexgen_assets.lib.evaluation.intervals import apply_intervals, series_scale
+from nexgen_assets.lib.models.seasonal_naive import SeasonalNaiveForecaster
 
 
 def _history(days=70, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.synthetic import DEFECT_KINDS, GeneratorConfig, generate, inject_defects
+from nexgen_assets.demo.generator import DEFECT_KINDS, GeneratorConfig, generate, inject_defects
 
 
 def test_same_seed_same_files(tmp_path):

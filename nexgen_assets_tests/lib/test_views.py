@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from nexgen_assets.lib.views import VIEWS, apply_views, statements, view_script
+from nexgen_assets.lib.marts.views import VIEWS, apply_views, statements, view_script
 from nexgen_assets_tests.lib.conftest import D0, DAYS, publish_known_marts
 
 

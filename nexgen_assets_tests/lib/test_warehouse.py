@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mssql
 from sqlalchemy.schema import CreateTable
 
-from nexgen_assets.lib import warehouse as wh
+from nexgen_assets.lib.storage import warehouse as wh
 
 
 def _frame(n: int, value: float) -> pd.DataFrame:
@@ -88,7 +88,7 @@ def test_sql_server_ddl_and_insert_compile():
 
 def test_sql_server_engine_uses_fast_executemany_and_only_it_loads_pyodbc():
     code = (
-        "import sys; from nexgen_assets.lib import warehouse as wh; "
+        "import sys; from nexgen_assets.lib.storage import warehouse as wh; "
         "wh.make_engine('sqlite://'); assert 'pyodbc' not in sys.modules, 'pyodbc loaded for sqlite'; "
         "e = wh.make_engine('mssql+pyodbc://u:p@host/db?driver=ODBC+Driver+18+for+SQL+Server'); "
         "assert e.dialect.fast_executemany is True; assert 'pyodbc' in sys.modules; print('ok')"

@@ -14,11 +14,11 @@ from nexgen_assets.defs.cleaning.checks import (
     sales_rejects_schema,
 )
 from nexgen_assets.defs.partitions import sales_files
-from nexgen_assets.lib.cleaning import clean_sales_lines
-from nexgen_assets.lib.daily import aggregate_daily, distinct_lines
-from nexgen_assets.lib.landing import content_hash
-from nexgen_assets.lib.lineage import ingestion_log_row
-from nexgen_assets.lib.source_db import is_batch_key
+from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines
+from nexgen_assets.lib.cleaning.daily import aggregate_daily, distinct_lines
+from nexgen_assets.lib.cleaning.ingestion_log import ingestion_log_row
+from nexgen_assets.lib.ingestion.landing import content_hash
+from nexgen_assets.lib.ingestion.source_db import is_batch_key
 from nexgen_assets.resources import LakeResource, LandingZoneResource, WarehouseResource
 
 

@@ -5,8 +5,8 @@ from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
 from nexgen_assets.defs.quality import check_result
-from nexgen_assets.lib.quality import validate_spark_table
-from nexgen_assets.lib.schemas import CleanSalesSchema, DailySalesSchema, RejectsSchema
+from nexgen_assets.lib.quality.schemas import CleanSalesSchema, DailySalesSchema, RejectsSchema
+from nexgen_assets.lib.quality.spark_checks import validate_spark_table
 from nexgen_assets.resources import LakeResource
 
 clean_sales_schema = dg.AssetCheckSpec(

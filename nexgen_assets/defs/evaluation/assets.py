@@ -7,14 +7,14 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.accuracy import accuracy_summary, forecasts_with_actuals, judge_live_accuracy, score_points
-from nexgen_assets.lib.backtest import run_backtest
-from nexgen_assets.lib.extract import history_of, recent_features
-from nexgen_assets.lib.intervals import cross_conformal, quantile_table
-from nexgen_assets.lib.leaderboard import leaderboard_chart
-from nexgen_assets.lib.metrics import error_sums, summarize
-from nexgen_assets.lib.model_zoo import MODELS, build_model
-from nexgen_assets.lib.registry import serving_champion
+from nexgen_assets.lib.evaluation.backtest import run_backtest
+from nexgen_assets.lib.evaluation.champion import serving_champion
+from nexgen_assets.lib.evaluation.intervals import cross_conformal, quantile_table
+from nexgen_assets.lib.evaluation.leaderboard import leaderboard_chart
+from nexgen_assets.lib.evaluation.live_accuracy import accuracy_summary, forecasts_with_actuals, judge_live_accuracy, score_points
+from nexgen_assets.lib.evaluation.metrics import error_sums, summarize
+from nexgen_assets.lib.models.catalog import MODELS, build_model
+from nexgen_assets.lib.models.inputs import history_of, recent_features
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 DETAIL = ["model", "model_version", "fold", "store_id", "product_id", "horizon_bucket"]

@@ -6,8 +6,8 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.dimensions import product_dimension
-from nexgen_assets.lib.features import DEFAULT_HORIZON, build_features, feature_columns
+from nexgen_assets.lib.features.feature_table import DEFAULT_HORIZON, build_features, feature_columns
+from nexgen_assets.lib.marts.dimensions import product_dimension
 from nexgen_assets.resources import LakeResource
 
 

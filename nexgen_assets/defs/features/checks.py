@@ -4,8 +4,8 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 
 from nexgen_assets.defs.quality import check_result
-from nexgen_assets.lib.quality import validate_spark_table
-from nexgen_assets.lib.schemas import SalesFeaturesSchema
+from nexgen_assets.lib.quality.schemas import SalesFeaturesSchema
+from nexgen_assets.lib.quality.spark_checks import validate_spark_table
 from nexgen_assets.resources import LakeResource
 
 

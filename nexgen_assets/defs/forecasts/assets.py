@@ -10,11 +10,11 @@ from pydantic import Field
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.extract import future_of, history_of, recent_features
-from nexgen_assets.lib.forecasting import forecast_frame
-from nexgen_assets.lib.inventory import plan_inventory
-from nexgen_assets.lib.registry import interval_quantiles, serving_champion
-from nexgen_assets.lib.schemas import ForecastSchema
+from nexgen_assets.lib.evaluation.champion import interval_quantiles, serving_champion
+from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame
+from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory
+from nexgen_assets.lib.models.inputs import future_of, history_of, recent_features
+from nexgen_assets.lib.quality.schemas import ForecastSchema
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 

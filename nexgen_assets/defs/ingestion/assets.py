@@ -13,11 +13,11 @@ from nexgen_assets.defs.ingestion.checks import (
     raw_sales_schema,
 )
 from nexgen_assets.defs.partitions import inventory_files, sales_files
-from nexgen_assets.lib.cleaning import clean_inventory_snapshots
-from nexgen_assets.lib.contract import INVENTORY_REQUIRED, SALES_REQUIRED, ContractError
-from nexgen_assets.lib.ingest import SOURCE_FILE, read_landed_file, with_row_numbers
-from nexgen_assets.lib.landing import content_hash
-from nexgen_assets.lib.source_db import Batch, is_batch_key
+from nexgen_assets.lib.cleaning.contract_rules import clean_inventory_snapshots
+from nexgen_assets.lib.ingestion.contract import INVENTORY_REQUIRED, SALES_REQUIRED, ContractError
+from nexgen_assets.lib.ingestion.landing import content_hash
+from nexgen_assets.lib.ingestion.reader import SOURCE_FILE, read_landed_file, with_row_numbers
+from nexgen_assets.lib.ingestion.source_db import Batch, is_batch_key
 from nexgen_assets.resources import LakeResource, LandingZoneResource, SourceDatabaseResource
 
 

@@ -4,8 +4,8 @@ import dagster as dg
 from pyspark.sql import DataFrame
 
 from nexgen_assets.defs.quality import check_result
-from nexgen_assets.lib.quality import validate_spark_table
-from nexgen_assets.lib.schemas import InventorySchema, RawSalesSchema
+from nexgen_assets.lib.quality.schemas import InventorySchema, RawSalesSchema
+from nexgen_assets.lib.quality.spark_checks import validate_spark_table
 
 raw_sales_schema = dg.AssetCheckSpec(
     "raw_sales_schema", asset="raw_sales", blocking=True,

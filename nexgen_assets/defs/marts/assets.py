@@ -12,13 +12,13 @@ from dagster_pyspark import PySparkResource
 from pydantic import Field
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.calendar import date_dimension
-from nexgen_assets.lib.dashboard import PAGES, dashboard_data, write_dashboard
-from nexgen_assets.lib.dimensions import product_dimension, store_dimension
-from nexgen_assets.lib.exports import MART_TABLES, sql_server_address, write_parquet_exports, write_pbids
-from nexgen_assets.lib.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
-from nexgen_assets.lib.views import apply_views
-from nexgen_assets.lib.warehouse import to_python_dates
+from nexgen_assets.lib.features.calendar import date_dimension
+from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
+from nexgen_assets.lib.marts.dimensions import product_dimension, store_dimension
+from nexgen_assets.lib.marts.exports import MART_TABLES, sql_server_address, write_parquet_exports, write_pbids
+from nexgen_assets.lib.marts.views import apply_views
+from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
+from nexgen_assets.lib.storage.warehouse import to_python_dates
 from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
 
 FORECAST_DAYS_AHEAD = 366

@@ -6,9 +6,9 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.extract import history_of, recent_features
-from nexgen_assets.lib.forecaster import Forecaster
-from nexgen_assets.lib.model_zoo import build_model
+from nexgen_assets.lib.models.catalog import build_model
+from nexgen_assets.lib.models.inputs import history_of, recent_features
+from nexgen_assets.lib.models.interface import Forecaster
 from nexgen_assets.resources import LakeResource, ModelStoreResource
 
 

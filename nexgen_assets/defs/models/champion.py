@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from nexgen_assets.lib.registry import choose_champion, registry_row
+from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 beats_seasonal_naive = dg.AssetCheckSpec(

@@ -11,15 +11,15 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.contract import (
+from nexgen_assets.lib.ingestion.contract import (
     DEFAULT_STORE_ID,
     INVENTORY_COLUMNS,
     MAX_ABS_QUANTITY,
     MAX_UNIT_PRICE,
     SALES_COLUMNS,
 )
-from nexgen_assets.lib.ingest import ROW_NUMBER, SOURCE_FILE
-from nexgen_assets.lib.mapping import MAPPING_REJECT
+from nexgen_assets.lib.ingestion.mapping import MAPPING_REJECT
+from nexgen_assets.lib.ingestion.reader import ROW_NUMBER, SOURCE_FILE
 
 REPLACEMENT_CHARACTER = "\ufffd"
 REJECT_COLUMNS = (SOURCE_FILE, ROW_NUMBER, "reason", "record")

@@ -7,8 +7,8 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.contract import ContractError, file_format
-from nexgen_assets.lib.mapping import apply_mapping, mapping_for
+from nexgen_assets.lib.ingestion.contract import ContractError, file_format
+from nexgen_assets.lib.ingestion.mapping import apply_mapping, mapping_for
 
 SOURCE_FILE = "source_file"
 ROW_NUMBER = "row_number"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nexgen_assets.lib.forecaster import SERIES, Forecaster, horizon_of
+from nexgen_assets.lib.models.interface import SERIES, Forecaster, horizon_of
 
 DEFAULTS = {"season": 7}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nexgen_assets.lib.calendar import holidays_for_year
+from nexgen_assets.lib.features.calendar import holidays_for_year
 
 CATEGORIES = ("grocery", "beverages", "household", "personal_care", "electronics", "apparel")
 FILE_FORMATS = ("csv", "csv.gz", "parquet", "jsonl")

@@ -7,7 +7,7 @@ import pandera.pyspark as pa_ps
 import pyspark.sql.types as T
 from pandera.typing import Series
 
-from nexgen_assets.lib.contract import REJECT_REASONS
+from nexgen_assets.lib.ingestion.contract import REJECT_REASONS
 
 
 class RawSalesSchema(pa_ps.DataFrameModel):

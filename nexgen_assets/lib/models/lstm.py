@@ -14,7 +14,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from nexgen_assets.lib.forecaster import SERIES, Forecaster, horizon_of
+from nexgen_assets.lib.models.interface import SERIES, Forecaster, horizon_of
 
 DEFAULTS = {
     "horizon": 28,

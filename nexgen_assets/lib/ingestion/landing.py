@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexgen_assets.lib.contract import is_landable
+from nexgen_assets.lib.ingestion.contract import is_landable
 
 SETTLE_SECONDS = 2.0
 

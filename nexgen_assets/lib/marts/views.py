@@ -1,14 +1,15 @@
-"""The dashboard views, one SQL script per dialect under sql/, applied to the warehouse."""
+"""The dashboard views, one SQL script per dialect in the package's sql/ folder, applied to the warehouse."""
 
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
+SQL_ROOT = Path(str(resources.files("nexgen_assets") / "sql"))
 FOLDERS = {"mssql": "mssql", "postgresql": "postgres", "sqlite": "sqlite"}
 VIEWS = (
     "vw_sales_trend", "vw_top_products", "vw_stock_monitoring", "vw_kpi_cards", "vw_forecast_vs_actual", "vw_forecast_accuracy",

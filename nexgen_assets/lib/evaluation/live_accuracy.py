@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nexgen_assets.lib.metrics import error_sums, horizon_bucket, summarize
+from nexgen_assets.lib.evaluation.metrics import error_sums, horizon_bucket, summarize
 
 FORECAST_COLUMNS = [
     "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nexgen_assets.lib.features import feature_columns
+from nexgen_assets.lib.features.feature_table import feature_columns
 
 CATEGORICAL = ["store_id", "product_id", "category"]
 

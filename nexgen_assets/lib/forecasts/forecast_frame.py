@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from nexgen_assets.lib.forecaster import SERIES, Forecaster, horizon_of
-from nexgen_assets.lib.intervals import apply_intervals
+from nexgen_assets.lib.evaluation.intervals import apply_intervals
+from nexgen_assets.lib.models.interface import SERIES, Forecaster, horizon_of
 
 FORECAST_COLUMNS = [
     "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",

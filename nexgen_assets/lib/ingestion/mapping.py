@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.contract import ContractError
+from nexgen_assets.lib.ingestion.contract import ContractError
 
-BUILT_IN = Path(__file__).resolve().parents[1] / "mappings"
+BUILT_IN = Path(str(resources.files("nexgen_assets") / "mappings"))
 MAPPING_REJECT = "_mapping_reject"
 
 

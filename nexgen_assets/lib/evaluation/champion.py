@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from nexgen_assets.lib.model_zoo import BASELINE
+from nexgen_assets.lib.models.catalog import BASELINE
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.calendar import holiday_table
-from nexgen_assets.lib.daily import SERIES_KEYS
+from nexgen_assets.lib.cleaning.daily import SERIES_KEYS
+from nexgen_assets.lib.features.calendar import holiday_table
 
 DEFAULT_HORIZON = 28
 LAGS = (0, 7, 14, 21, 28, 336)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nexgen_assets.lib.forecaster import Forecaster
-from nexgen_assets.lib.lstm_model import LSTMForecaster
-from nexgen_assets.lib.random_forest_model import RandomForestForecaster
-from nexgen_assets.lib.seasonal_naive import SeasonalNaiveForecaster
-from nexgen_assets.lib.xgboost_model import XGBoostForecaster
+from nexgen_assets.lib.models.interface import Forecaster
+from nexgen_assets.lib.models.lstm import LSTMForecaster
+from nexgen_assets.lib.models.random_forest import RandomForestForecaster
+from nexgen_assets.lib.models.seasonal_naive import SeasonalNaiveForecaster
+from nexgen_assets.lib.models.xgboost_model import XGBoostForecaster
 
 BASELINE = "seasonal_naive"
 MODELS: dict[str, type[Forecaster]] = {

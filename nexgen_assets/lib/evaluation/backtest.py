@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from nexgen_assets.lib.forecaster import SERIES, Forecaster
-from nexgen_assets.lib.intervals import series_scale
+from nexgen_assets.lib.evaluation.intervals import series_scale
+from nexgen_assets.lib.models.interface import SERIES, Forecaster
 
 
 def fold_origins(last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 
-from nexgen_assets.lib.forecaster import Forecaster
-from nexgen_assets.lib.tabular import TabularEncoder, non_negative, training_rows
+from nexgen_assets.lib.models.interface import Forecaster
+from nexgen_assets.lib.models.tabular import TabularEncoder, non_negative, training_rows
 
 DEFAULTS = {
     "horizon": 28,

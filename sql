@@ -1,0 +1,1 @@
+nexgen_assets/sql
