@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,12 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from nexgen_assets import spark_connect  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _state(engine, day: str) -> tuple[int, float]:
@@ -75,7 +68,8 @@ def main() -> None:
     day = json.loads((home / "truth" / "manifest.json").read_text())["last_landed_date"]
     engine = sa.create_engine(f"sqlite:///{home / 'warehouse' / 'nexgen.db'}")
 
-    server = subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", str(_free_port())],
+    ui_port = str(spark_connect.spare_port())
+    server = subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", ui_port],
                               env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     to_sales, to_forecast = [], []

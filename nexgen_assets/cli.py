@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 from nexgen_assets.demo.generator import FILE_FORMATS, GeneratorConfig, generate
+from nexgen_assets.lib.storage.atomic import atomic_path
+from nexgen_assets.settings import Settings, current
 
 INSTANCE_CONFIG = """\
 # Runs start within a second of being requested (a landed file should not wait for
@@ -30,12 +32,14 @@ def ensure_dagster_home(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists() or not config.read_text().strip():
-        config.write_text(INSTANCE_CONFIG)
+        with atomic_path(config) as partial:
+            partial.write_text(INSTANCE_CONFIG)
     return path
 
 
 def _home(args) -> Path:
-    home = Path(args.home or os.environ.get("NEXGEN_HOME", "data")).resolve()
+    """NEXGEN_HOME from --home or the settings; exported so runs and `dagster dev` see the same one."""
+    home = Path(args.home).resolve() if args.home else Settings.from_env().home
     os.environ["NEXGEN_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster_home"))
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
@@ -69,6 +73,7 @@ def summary_lines(home: Path) -> list[str]:
     """Rows per warehouse table, the model, and where outputs are."""
     import dagster as dg
 
+    from nexgen_assets.lib.evaluation.champion import serving_champion
     from nexgen_assets.lib.marts.exports import MART_TABLES
     from nexgen_assets.resources import build_resources
 
@@ -89,7 +94,7 @@ def summary_lines(home: Path) -> list[str]:
                 f"                        {r['model']:<14} {r['mase']:6.3f} {r['rmse']:7.3f} {r['mae']:7.3f} "
                 f"{r['wape']:7.3f} {r['coverage_p10_p90']:8.3f} {r['fit_seconds_per_fold']:10.1f}"
             )
-        champion = warehouse.read_table("model_registry").sort_values("promoted_at").iloc[-1]
+        champion = serving_champion(warehouse.read_table("model_registry"))
         lines.append(f"champion: {champion['model_name']} {champion['model_version']} (MASE {champion['mase']:.3f} "
                      f"vs seasonal naive {champion['baseline_mase']:.3f})")
     except Exception as error:
@@ -142,11 +147,11 @@ def cmd_dev(args) -> int:
 
     home = _home(args)
     env = dict(os.environ)
+    settings = current()
     state = home / "spark"
     started_server = False
     if args.spark_connect and not env.get("NEXGEN_SPARK_MASTER"):
-        port = int(env.get("NEXGEN_SPARK_CONNECT_PORT", spark_connect.DEFAULT_PORT))
-        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=port)
+        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=settings.spark_connect_port)
         started_server = True
         print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']} (logs in {state / 'logs'})", flush=True)
     target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "nexgen_assets.definitions"]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pyspark
 
 from nexgen_assets.resources import spark_config
+from nexgen_assets.settings import current
 
-DEFAULT_PORT = 15002
 SERVER_SETTINGS = (
     "spark.sql.session.timeZone",
     "spark.driver.memory",
@@ -47,11 +47,11 @@ def _environment(state_dir: Path) -> dict[str, str]:
     return env
 
 
-def url(port: int = DEFAULT_PORT) -> str:
+def url(port: int) -> str:
     return f"sc://localhost:{port}"
 
 
-def is_listening(port: int = DEFAULT_PORT) -> bool:
+def is_listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -71,7 +71,7 @@ def _server_log(state_dir: Path) -> str:
     return logs[-1].read_text(errors="replace") if logs else ""
 
 
-def start(state_dir: Path, port: int = DEFAULT_PORT, master: str = "local[*]", timeout: float = 90) -> str:
+def start(state_dir: Path, port: int, master: str = "local[*]", timeout: float = 90) -> str:
     """Start the server (or find the one this state folder already runs) and return its sc:// URL.
 
     Success is read from the server's log, not from the port alone: another program on
@@ -82,7 +82,7 @@ def start(state_dir: Path, port: int = DEFAULT_PORT, master: str = "local[*]", t
             return url(port)
         raise RuntimeError(f"port {port} is taken by another program: set NEXGEN_SPARK_CONNECT_PORT to a free one")
     state_dir.mkdir(parents=True, exist_ok=True)
-    settings = spark_config(master)
+    settings = spark_config(current(), master)
     command = [str(_spark_home() / "sbin" / "start-connect-server.sh"), "--master", master,
                "--conf", f"spark.connect.grpc.binding.port={port}"]
     for key in SERVER_SETTINGS:

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import os
-import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 
 from nexgen_assets.demo.generator import GeneratorConfig, generate
 from nexgen_assets.resources import build_resources, spark_config
+from nexgen_assets.settings import Settings
 
 POSTGRES_URL = os.environ.get("NEXGEN_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
@@ -23,7 +24,7 @@ SMALL = GeneratorConfig(
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
     """The one session for the whole suite; resources built in tests reuse it via getOrCreate."""
-    config = spark_config("local[2]")
+    config = spark_config(Settings(), "local[2]")
     config["spark.sql.shuffle.partitions"] = "2"
     builder = SparkSession.builder
     for key, value in config.items():
@@ -88,8 +89,14 @@ def pg_url(schema: str) -> str:
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now (for servers a test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+
+ONE_LINE_SALES = "order_id,order_ts,product_id,quantity,unit_price\nA1,2025-01-01,P1,1,2.0\n"
+
+
+def land(folder: Path, name: str, text: str, age: float = 60.0) -> Path:
+    """Write a file into a landing folder, last modified `age` seconds ago (settled unless age is small)."""
+    path = folder / name
+    path.write_text(text)
+    past = time.time() - age
+    os.utime(path, (past, past))
+    return path

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from nexgen_assets import spark_connect
-from nexgen_assets_tests.conftest import copy_incoming, free_port
+from nexgen_assets_tests.conftest import copy_incoming
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 420
@@ -49,7 +49,7 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
 
     log = tmp_path / "nexgen_dev.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "nexgen_assets.cli", "dev", "--port", str(free_port())],
+        [sys.executable, "-m", "nexgen_assets.cli", "dev", "--port", str(spark_connect.spare_port())],
         env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

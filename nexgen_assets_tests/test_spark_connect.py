@@ -18,7 +18,7 @@ import json, sys
 from pyspark.sql import SparkSession
 from nexgen_assets.lib.quality.spark_checks import validate_spark_table
 from nexgen_assets.lib.quality.schemas import DailySalesSchema
-from nexgen_assets_tests.lib.test_quality import COLUMNS, _row
+from nexgen_assets_tests.lib.quality.test_spark_checks import COLUMNS, _row
 
 session = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
 good = validate_spark_table(DailySalesSchema, session.createDataFrame([_row(1, 3.0), _row(2, 0.0)], COLUMNS), "t")

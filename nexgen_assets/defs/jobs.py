@@ -2,19 +2,25 @@
 
 import dagster as dg
 
-sales_file_job = dg.define_asset_job(
-    "sales_file_job",
-    selection=dg.AssetSelection.assets("raw_sales", "clean_sales", "sales_rejects"),
-    description="Ingest and clean one landed sales file.",
+REFRESH_TAG = "nexgen/refresh"
+
+sales_file_assets = dg.AssetSelection.assets(
+    "raw_sales", "clean_sales", "sales_rejects", "ingestion_log", "warehouse_sales_rejects"
+)
+inventory_file_assets = dg.AssetSelection.assets("raw_inventory", "inventory_rejects")
+training_assets = dg.AssetSelection.groups("models") | dg.AssetSelection.assets(
+    "backtest_results", "backtest_interval_quantiles", "backtest_timings", "model_leaderboard"
 )
 
-REFRESH_TAG = "nexgen/refresh"
+sales_file_job = dg.define_asset_job(
+    "sales_file_job",
+    selection=sales_file_assets,
+    description="Ingest and clean one landed sales file, and publish its ingestion log and rejected rows.",
+)
 
 sales_file_refresh_job = dg.define_asset_job(
     "sales_file_refresh_job",
-    selection=dg.AssetSelection.assets("raw_sales").downstream()
-    - dg.AssetSelection.groups("models")
-    - dg.AssetSelection.assets("backtest_results", "model_leaderboard"),
+    selection=dg.AssetSelection.assets("raw_sales").downstream() - training_assets,
     tags={REFRESH_TAG: "true"},
     description="Ingest one landed sales file and refresh daily tables, features, forecast and marts in the same run "
     "(no retraining): the quick path when a single file lands.",
@@ -22,20 +28,19 @@ sales_file_refresh_job = dg.define_asset_job(
 
 inventory_file_job = dg.define_asset_job(
     "inventory_file_job",
-    selection=dg.AssetSelection.assets("raw_inventory"),
+    selection=inventory_file_assets,
     description="Ingest one landed inventory snapshot file.",
 )
 
 refresh_job = dg.define_asset_job(
     "refresh_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("raw_sales", "clean_sales", "sales_rejects", "raw_inventory"),
+    selection=dg.AssetSelection.all() - sales_file_assets - inventory_file_assets,
     description="Rebuild daily tables, features, models, forecasts and marts from everything ingested.",
 )
 
 retrain_job = dg.define_asset_job(
     "retrain_job",
-    selection=dg.AssetSelection.groups("models", "evaluation")
-    | dg.AssetSelection.assets("sales_forecast"),
+    selection=training_assets | dg.AssetSelection.assets("sales_forecast", "forecast_accuracy"),
     description="Retrain every model, backtest, promote a champion and refresh the forecast.",
 )
 

@@ -1,25 +1,25 @@
 """Sensors: new files in the landing folder become partitions and runs within seconds."""
 
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
 
-from nexgen_assets.defs.jobs import inventory_file_job, sales_file_job, sales_file_refresh_job
+from nexgen_assets.defs import jobs
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.ingestion.contract import is_inventory_file
 from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
 from nexgen_assets.lib.ingestion.source_db import Batch
 from nexgen_assets.resources import LandingZoneResource, SourceDatabaseResource
+from nexgen_assets.settings import current
 
-LANDING_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_LANDING_INTERVAL_SECONDS", "15"))
+settings = current()
 
 
 @dg.sensor(
     name="sales_landing_sensor",
-    jobs=[sales_file_job, sales_file_refresh_job, inventory_file_job],
-    minimum_interval_seconds=LANDING_INTERVAL_SECONDS,
+    jobs=[jobs.sales_file_job, jobs.sales_file_refresh_job, jobs.inventory_file_job],
+    minimum_interval_seconds=settings.landing_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Adds one partition per new or rewritten file in the landing folder and requests its run.",
 )
@@ -38,7 +38,7 @@ def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
         inventory = is_inventory_file(name)
         if name in plan.new:
             (new_inventory if inventory else new_sales).append(name)
-        job = inventory_file_job if inventory else sales_file_refresh_job if lone_sales_file else sales_file_job
+        job = jobs.inventory_file_job if inventory else jobs.sales_file_refresh_job if lone_sales_file else jobs.sales_file_job
         runs.append(
             dg.RunRequest(
                 run_key=f"{name}:{plan.hashes[name]}",
@@ -78,16 +78,11 @@ def _ingested_files(instance: dg.DagsterInstance, incoming: Path) -> dict[str, d
     return known
 
 
-SOURCE_DB_INTERVAL_SECONDS = int(os.environ.get("NEXGEN_SOURCE_DB_INTERVAL_SECONDS", "60"))
-
-
 @dg.sensor(
     name="source_db_sensor",
-    job=sales_file_job,
-    minimum_interval_seconds=SOURCE_DB_INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING
-    if os.environ.get("NEXGEN_SOURCE_DB_URL")
-    else dg.DefaultSensorStatus.STOPPED,
+    job=jobs.sales_file_job,
+    minimum_interval_seconds=settings.source_db_interval_seconds,
+    default_status=dg.DefaultSensorStatus.RUNNING if settings.source_db_url else dg.DefaultSensorStatus.STOPPED,
     description="Pulls order lines past the watermark from the source database, one partition per batch.",
 )
 def source_db_sensor(context: dg.SensorEvaluationContext, source_db: SourceDatabaseResource):
@@ -110,3 +105,13 @@ def source_db_sensor(context: dg.SensorEvaluationContext, source_db: SourceDatab
         dynamic_partitions_requests=[sales_files.build_add_request([batch.key])],
         cursor=json.dumps(cursor),
     )
+
+
+nexgen_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "nexgen_automation_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
+    run_tags={jobs.REFRESH_TAG: "true"},
+    description="Refreshes clean tables, features, marts and forecasts after new data (eager conditions).",
+)

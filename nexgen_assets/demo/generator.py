@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from nexgen_assets.lib.features.calendar import holidays_for_year
+from nexgen_assets.lib.ingestion.contract import SUPPORTED_SUFFIXES
+from nexgen_assets.lib.storage.atomic import atomic_path
 
 CATEGORIES = ("grocery", "beverages", "household", "personal_care", "electronics", "apparel")
 FILE_FORMATS = ("csv", "csv.gz", "parquet", "jsonl")
@@ -306,20 +308,19 @@ def inject_defects(
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame in the format its file name asks for, atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
     name = path.name
-    if name.endswith(".csv.gz"):
-        with gzip.open(tmp, "wt", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False)
-    elif name.endswith(".csv"):
-        frame.to_csv(tmp, index=False)
-    elif name.endswith(".parquet"):
-        frame.to_parquet(tmp, index=False)
-    elif name.endswith(".jsonl"):
-        frame.to_json(tmp, orient="records", lines=True)
-    else:
+    if not name.endswith(SUPPORTED_SUFFIXES):
         raise ValueError(f"unknown file format for {path}")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        if name.endswith(".csv.gz"):
+            with gzip.open(tmp, "wt", encoding="utf-8", newline="") as handle:
+                frame.to_csv(handle, index=False)
+        elif name.endswith(".csv"):
+            frame.to_csv(tmp, index=False)
+        elif name.endswith(".parquet"):
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_json(tmp, orient="records", lines=True)
 
 
 def generate(out: Path, config: GeneratorConfig) -> GeneratedData:

@@ -1,17 +1,16 @@
-"""Resources of the code location and the embedded defaults they fall back to (DESIGN §4)."""
+"""Resources of the code location, built from the settings with embedded defaults."""
 
-
-import os
 from pathlib import Path
 
 import dagster as dg
-from dagster_pyspark import PySparkResource
 
 from nexgen_assets.resources.exports import ExportsResource
 from nexgen_assets.resources.lake import LakeResource, LandingZoneResource
 from nexgen_assets.resources.model_store import ModelStoreResource
 from nexgen_assets.resources.source_db import SourceDatabaseResource
+from nexgen_assets.resources.spark import spark_config, spark_resource
 from nexgen_assets.resources.warehouse import WarehouseIOManager, WarehouseResource
+from nexgen_assets.settings import SOURCE_DB_URL_VARIABLE, WAREHOUSE_URL_VARIABLE, Settings
 
 __all__ = [
     "ExportsResource",
@@ -22,79 +21,35 @@ __all__ = [
     "WarehouseIOManager",
     "WarehouseResource",
     "build_resources",
-    "nexgen_home",
+    "spark_config",
     "spark_resource",
 ]
 
 
-def nexgen_home() -> Path:
-    """Root of local state: NEXGEN_HOME, or ./data."""
-    return Path(os.environ.get("NEXGEN_HOME", "data")).resolve()
-
-
-def spark_config(master: str | None = None) -> dict[str, str]:
-    """Spark settings for a small machine; NEXGEN_SPARK_MASTER points elsewhere (sc:// for Spark Connect)."""
-    master = master or os.environ.get("NEXGEN_SPARK_MASTER", "local[*]")
-    config = {
-        "spark.app.name": "nexgen",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.shuffle.partitions": os.environ.get("NEXGEN_SPARK_SHUFFLE_PARTITIONS", "8"),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.driver.memory": os.environ.get("NEXGEN_SPARK_DRIVER_MEMORY", "4g"),
-        "spark.sql.adaptive.enabled": "true",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.sources.partitionOverwriteMode": "dynamic",
-    }
-    if master.startswith("sc://"):
-        config["spark.remote"] = master
-    else:
-        config["spark.master"] = master
-    return config
-
-
-class NexgenSparkResource(PySparkResource):
-    """dagster-pyspark's session, with Spark's own logging quietened to `log_level`."""
-
-    log_level: str = "ERROR"
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        super().setup_for_execution(context)
-        context_ = getattr(self.spark_session, "sparkContext", None)
-        if context_ is not None and not self.spark_config.get("spark.remote"):
-            context_.setLogLevel(self.log_level)
-
-
-def spark_resource(master: str | None = None) -> PySparkResource:
-    return NexgenSparkResource(spark_config=spark_config(master), log_level=os.environ.get("NEXGEN_SPARK_LOG_LEVEL", "ERROR"))
-
-
-def _warehouse_url(home: Path) -> str | dg.EnvVar:
-    if os.environ.get("NEXGEN_WAREHOUSE_URL"):
-        return dg.EnvVar("NEXGEN_WAREHOUSE_URL")
-    return f"sqlite:///{home / 'warehouse' / 'nexgen.db'}"
-
-
-def build_resources(home: Path | None = None) -> dict[str, object]:
-    """Every resource the assets need, rooted at home (default NEXGEN_HOME)."""
-    home = Path(home) if home else nexgen_home()
-    warehouse = WarehouseResource(url=_warehouse_url(home))
+def build_resources(home: Path | None = None, settings: Settings | None = None) -> dict[str, object]:
+    """Every resource the assets need, from the settings (read now unless given), rooted at home if given."""
+    settings = settings or Settings.from_env()
+    if home is not None:
+        settings = settings.with_home(home)
+    warehouse = WarehouseResource(
+        url=dg.EnvVar(WAREHOUSE_URL_VARIABLE) if settings.warehouse_url else settings.embedded_warehouse_url
+    )
     return {
-        "spark": spark_resource(),
-        "landing": LandingZoneResource(incoming_dir=str(home / "incoming"), mappings_dir=str(home / "mappings")),
-        "lake": LakeResource(root=os.environ.get("NEXGEN_LAKE", str(home / "lake"))),
+        "spark": spark_resource(settings),
+        "landing": LandingZoneResource(incoming_dir=str(settings.incoming), mappings_dir=str(settings.mappings)),
+        "lake": LakeResource(root=settings.lake),
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "source_db": SourceDatabaseResource(
-            url=dg.EnvVar("NEXGEN_SOURCE_DB_URL") if os.environ.get("NEXGEN_SOURCE_DB_URL") else None,
-            table=os.environ.get("NEXGEN_SOURCE_DB_TABLE", "order_lines"),
-            watermark_column=os.environ.get("NEXGEN_SOURCE_DB_WATERMARK", "updated_at"),
+            url=dg.EnvVar(SOURCE_DB_URL_VARIABLE) if settings.source_db_url else None,
+            table=settings.source_db_table,
+            watermark_column=settings.source_db_watermark,
         ),
-        "model_store": ModelStoreResource(root=os.environ.get("NEXGEN_MODEL_STORE", str(home / "models"))),
+        "model_store": ModelStoreResource(root=settings.model_store),
         "exports": ExportsResource(
-            folder=os.environ.get("NEXGEN_EXPORTS", str(home / "exports")),
-            sql_server=os.environ.get("NEXGEN_POWERBI_SERVER"),
-            database=os.environ.get("NEXGEN_POWERBI_DATABASE"),
-            mode=os.environ.get("NEXGEN_POWERBI_MODE", "Import"),
+            folder=settings.exports,
+            sql_server=settings.powerbi_server,
+            database=settings.powerbi_database,
+            mode=settings.powerbi_mode,
         ),
     }

@@ -48,6 +48,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def read_table(self, name: str) -> pd.DataFrame:
         return wh.read_table(self.engine, name, self.db_schema)
 
+    def read_rows(self, name: str, where: dict, columns=()) -> pd.DataFrame:
+        return wh.read_rows(self.engine, name, where, columns, self.db_schema)
+
     def row_count(self, name: str) -> int:
         return wh.row_count(self.engine, name, self.db_schema)
 

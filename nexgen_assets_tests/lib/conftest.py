@@ -1,12 +1,15 @@
-"""Fixtures for library tests that need a warehouse: SQLite and the live PostgreSQL, and a known small star."""
+"""Shared by the library tests: warehouse fixtures (SQLite and the live PostgreSQL), a known small star,
+and a small synthetic feature panel with fast model settings for the model and backtest tests."""
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from nexgen_assets.lib.evaluation.live_accuracy import forecasts_with_actuals, score_points
-from nexgen_assets.lib.features.calendar import date_dimension
+from nexgen_assets.lib.features.feature_table import feature_columns
+from nexgen_assets.lib.marts.dimensions import date_dimension
 from nexgen_assets.lib.storage import warehouse as wh
 from nexgen_assets_tests.conftest import pg_engine
 
@@ -54,3 +57,43 @@ def engine(request, tmp_path):
     engine = pg_engine(schema)
     yield engine
     engine.dispose()
+
+
+H = 28
+
+
+def feature_panel(series: int = 6, days: int = 200, seed: int = 0) -> pd.DataFrame:
+    """A feature table like sales_features: weekly pattern, level per series, lags computed in pandas."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=days + H)
+    frames = []
+    for s in range(series):
+        level = 2.0 + 3 * s
+        weekly = 1 + 0.5 * (dates.dayofweek >= 5)
+        qty = rng.poisson(level * weekly).astype(float)
+        qty[days:] = np.nan
+        f = pd.DataFrame({"store_id": f"S{s % 2}", "product_id": f"P{s}", "category": "c", "date": dates.date,
+                          "quantity": qty, "is_future": np.arange(days + H) >= days})
+        q = pd.Series(qty)
+        for col in feature_columns(H):
+            f[col] = 0.0
+        for extra in (0, 7, 14, 21, 28, 336):
+            f[f"lag_{H + extra}"] = q.shift(H + extra)
+        for w in (7, 28, 56, 182):
+            f[f"rmean_{w}_l{H}"] = q.shift(H).rolling(w, min_periods=1).mean()
+        f["day_of_week"] = dates.dayofweek + 1
+        f["is_weekend"] = (dates.dayofweek >= 5).astype(int)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+FAST = {
+    "seasonal_naive": {},
+    "xgboost": {"n_estimators": 60},
+    "random_forest": {"n_estimators": 20},
+    "lstm": {"epochs": 2, "units": 8, "dense_units": 8, "max_windows": 400},
+}
+
+
+SALES_HEADER = "order_id,order_ts,store_id,product_id,quantity,unit_price,promo,channel\n"
+GOOD_LINE = "A1,2024-03-01T10:00:00,S1,P1,2,3.50,0,web\n"

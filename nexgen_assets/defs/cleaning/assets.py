@@ -5,7 +5,6 @@ import time
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
-from pyspark.sql import functions as F
 
 from nexgen_assets.defs.cleaning.checks import (
     check_clean_sales,
@@ -14,8 +13,8 @@ from nexgen_assets.defs.cleaning.checks import (
     sales_rejects_schema,
 )
 from nexgen_assets.defs.partitions import sales_files
-from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines
-from nexgen_assets.lib.cleaning.daily import aggregate_daily, distinct_lines
+from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines, rejects_by_reason
+from nexgen_assets.lib.cleaning.daily import aggregate_daily, daily_summary
 from nexgen_assets.lib.cleaning.ingestion_log import ingestion_log_row
 from nexgen_assets.lib.ingestion.landing import content_hash
 from nexgen_assets.lib.ingestion.source_db import is_batch_key
@@ -41,51 +40,86 @@ from nexgen_assets.resources import LakeResource, LandingZoneResource, Warehouse
     check_specs=[clean_sales_schema, sales_rejects_schema],
     group_name="cleaning",
 )
-def clean_sales(
-    context: dg.AssetExecutionContext,
-    spark: PySparkResource,
-    lake: LakeResource,
-    landing: LandingZoneResource,
-    warehouse: WarehouseResource,
-):
-    """Split one file's rows into accepted and rejected; rows read must equal accepted + rejected.
-
-    The file's ingestion_log row and its rejected rows are published to the warehouse,
-    replacing those of an earlier run of the same file.
-    """
+def clean_sales(context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource, landing: LandingZoneResource):
+    """Split one file's rows into accepted and rejected; rows read must equal accepted + rejected."""
     started = time.perf_counter()
     key = context.partition_key
     raw = lake.read(spark.spark_session, "raw_sales", key).cache()
-    rows_read = raw.count()
     accepted, rejects = clean_sales_lines(raw)
+    rows_read = raw.count()
     rows_accepted = lake.write(accepted, "clean_sales", key)
     rows_rejected = lake.write(rejects, "sales_rejects", key)
-    rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
-    by_reason = {str(k): int(v) for k, v in rejected_rows["reason"].value_counts().items()}
     raw.unpersist()
     if rows_read != rows_accepted + rows_rejected:
         raise dg.Failure(
             f"{key}: read {rows_read} rows but accepted {rows_accepted} + rejected {rows_rejected}; nothing published"
         )
-    seconds = round(time.perf_counter() - started, 2)
-    sha = hashlib.sha256(key.encode()).hexdigest() if is_batch_key(key) else content_hash(landing.file_for(key))
-    log_row = ingestion_log_row(key, sha, rows_read, rows_accepted, rows_rejected, seconds, context.run.run_id)
+    written_rejects = lake.read(spark.spark_session, "sales_rejects", key)
+    yield check_clean_sales(lake.read(spark.spark_session, "clean_sales", key))
+    yield check_sales_rejects(written_rejects)
+    yield dg.MaterializeResult(
+        asset_key="clean_sales",
+        metadata={"rows_read": rows_read, "rows_accepted": rows_accepted, "seconds": round(time.perf_counter() - started, 2),
+                  "content_sha256": source_hash(key, landing)},
+    )
+    yield dg.MaterializeResult(
+        asset_key="sales_rejects",
+        metadata={"rows_rejected": rows_rejected, "by_reason": dg.MetadataValue.json(rejects_by_reason(written_rejects))},
+    )
+
+
+def source_hash(key: str, landing: LandingZoneResource) -> str:
+    """The landed file's content hash, or a hash of the batch name for a source-database batch."""
+    return hashlib.sha256(key.encode()).hexdigest() if is_batch_key(key) else content_hash(landing.file_for(key))
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "ingestion_log",
+            deps=["clean_sales", "sales_rejects"],
+            kinds={"sql"},
+            metadata={"table": "ingestion_log"},
+            description="Warehouse table: one row per landed file with its hash and rows read, accepted and rejected.",
+        ),
+        dg.AssetSpec(
+            "warehouse_sales_rejects",
+            deps=["sales_rejects"],
+            kinds={"sql"},
+            metadata={"table": "sales_rejects"},
+            description="Warehouse table sales_rejects: every rejected row with its file, row number and reason.",
+        ),
+    ],
+    partitions_def=sales_files,
+    group_name="cleaning",
+)
+def ingestion_audit(context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource, warehouse: WarehouseResource):
+    """Publish one file's ingestion_log row and rejected rows, replacing those of an earlier run of the same file."""
+    key = context.partition_key
+    cleaned = _clean_sales_metadata(context, key)
+    rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
+    log_row = ingestion_log_row(
+        key, cleaned["content_sha256"], cleaned["rows_read"], cleaned["rows_accepted"], len(rejected_rows),
+        cleaned["seconds"], context.run.run_id,
+    )
     warehouse.replace_rows("ingestion_log", log_row, ["source_file"], primary_key=("source_file",))
     if len(rejected_rows):
         warehouse.replace_rows("sales_rejects", rejected_rows, ["source_file"], indexes=[("source_file",)])
     else:
         warehouse.delete_rows("sales_rejects", {"source_file": key})
-    yield check_clean_sales(lake.read(spark.spark_session, "clean_sales", key))
-    yield check_sales_rejects(lake.read(spark.spark_session, "sales_rejects", key))
-    yield dg.MaterializeResult(
-        asset_key="clean_sales",
-        metadata={"rows_read": rows_read, "rows_accepted": rows_accepted, "seconds": seconds,
-                  "content_sha256": log_row["content_sha256"].iat[0]},
-    )
-    yield dg.MaterializeResult(
-        asset_key="sales_rejects",
-        metadata={"rows_rejected": rows_rejected, "by_reason": dg.MetadataValue.json(by_reason)},
-    )
+    yield dg.MaterializeResult(asset_key="ingestion_log", metadata={"rows_read": cleaned["rows_read"]})
+    yield dg.MaterializeResult(asset_key="warehouse_sales_rejects", metadata={"rows_written": len(rejected_rows)})
+
+
+def _clean_sales_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
+    """Counts and hash that clean_sales recorded for this file (the audit publishes them, never recounts)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("clean_sales"), asset_partitions=[key]), limit=1
+    ).records
+    if not records:
+        raise dg.Failure(f"{key}: clean_sales has not been materialized for this file; run it first")
+    metadata = records[0].asset_materialization.metadata
+    return {name: metadata[name].value for name in ("rows_read", "rows_accepted", "seconds", "content_sha256")}
 
 
 @dg.asset(
@@ -103,19 +137,5 @@ def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeRes
     clean = lake.read(session, "clean_sales")
     inventory = lake.read(session, "raw_inventory") if lake.exists("raw_inventory") else None
     rows = lake.write(aggregate_daily(clean, inventory), "daily_sales")
-    repeated = clean.count() - distinct_lines(clean).count()
-    stats = lake.read(session, "daily_sales").agg(
-        F.min("date").alias("first"), F.max("date").alias("last"),
-        F.countDistinct("store_id", "product_id").alias("series"), F.sum("stockout").alias("stockout_days"),
-    ).first()
-    return dg.MaterializeResult(
-        metadata={
-            "rows": rows,
-            "series": stats["series"],
-            "first_date": str(stats["first"]),
-            "last_date": str(stats["last"]),
-            "stockout_days": int(stats["stockout_days"] or 0),
-            "lines_repeated_across_files": repeated,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    )
+    summary = daily_summary(lake.read(session, "daily_sales"), clean)
+    return dg.MaterializeResult(metadata={"rows": rows, **summary, "seconds": round(time.perf_counter() - started, 2)})

@@ -7,29 +7,49 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.evaluation.backtest import run_backtest
+from nexgen_assets.lib.evaluation.backtest import backtest_models
 from nexgen_assets.lib.evaluation.champion import serving_champion
-from nexgen_assets.lib.evaluation.intervals import cross_conformal, quantile_table
-from nexgen_assets.lib.evaluation.leaderboard import leaderboard_chart
-from nexgen_assets.lib.evaluation.live_accuracy import accuracy_summary, forecasts_with_actuals, judge_live_accuracy, score_points
-from nexgen_assets.lib.evaluation.metrics import error_sums, summarize
+from nexgen_assets.lib.evaluation.leaderboard import build_leaderboard, leaderboard_chart
+from nexgen_assets.lib.evaluation.live_accuracy import (
+    accuracy_summary,
+    forecasts_with_actuals,
+    judge_live_accuracy,
+    score_points,
+)
 from nexgen_assets.lib.models.catalog import MODELS, build_model
-from nexgen_assets.lib.models.inputs import history_of, recent_features
+from nexgen_assets.lib.models.inputs import TRAINING_HISTORY_DAYS, recent_features
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
-DETAIL = ["model", "model_version", "fold", "store_id", "product_id", "horizon_bucket"]
+MODELS_ASSETS = [f"{name}_model" for name in MODELS]
 
 
 class BacktestConfig(dg.Config):
     folds: int = Field(default=3, description="Rolling origins, one horizon apart.")
-    horizon: int = Field(default=28, description="Days ahead scored at each origin.")
-    history_days: int = Field(default=730, description="Most recent days of features read.")
+    history_days: int = Field(default=TRAINING_HISTORY_DAYS, description="Most recent days of features read.")
 
 
-@dg.asset(
-    deps=["seasonal_naive_model", "xgboost_model", "random_forest_model", "lstm_model", "sales_features"],
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "backtest_results",
+            deps=[*MODELS_ASSETS, "sales_features"],
+            kinds={"pandas", "parquet"},
+            description="Error sums per model, fold, series and horizon bucket, every model refitted at the same origins.",
+        ),
+        dg.AssetSpec(
+            "backtest_interval_quantiles",
+            deps=[*MODELS_ASSETS, "sales_features"],
+            kinds={"pandas", "parquet"},
+            description="Quantiles of scaled backtest residuals per model and horizon: the champion's p10/p90.",
+        ),
+        dg.AssetSpec(
+            "backtest_timings",
+            deps=[*MODELS_ASSETS, "sales_features"],
+            kinds={"pandas", "parquet"},
+            description="Fit and predict seconds and training rows per model and fold.",
+        ),
+    ],
     group_name="evaluation",
-    kinds={"pandas", "parquet"},
 )
 def backtest_results(
     context: dg.AssetExecutionContext,
@@ -37,41 +57,41 @@ def backtest_results(
     spark: PySparkResource,
     lake: LakeResource,
     model_store: ModelStoreResource,
-) -> dg.MaterializeResult:
-    """Refit each stored model's parameters at every origin; error sums per model, fold, series and horizon bucket."""
+):
+    """Refit each stored model's parameters at every origin and keep the sums every metric rolls up from."""
     started = time.perf_counter()
+    versions = {name: model_store.latest_version(name) for name in MODELS}
+    templates = {name: build_model(name, model_store.metadata(name, v)["params"]) for name, v in versions.items()}
     extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
-    extract = extract[~extract["is_future"].astype(bool)]
-    history = history_of(extract)
-    versions, templates = {}, {}
-    for name in MODELS:
-        versions[name] = model_store.latest_version(name)
-        templates[name] = build_model(name, model_store.metadata(name, versions[name])["params"])
-    scored, timings = run_backtest(templates, history, extract, config.horizon, config.folds)
-    with_intervals = cross_conformal(scored)
-    with_intervals["model_version"] = with_intervals["model"].map(versions)
-    sums = error_sums(with_intervals, DETAIL)
-    lake.write_frame(sums, "backtest_results")
-    lake.write_frame(quantile_table(scored), "backtest_interval_quantiles")
-    lake.write_frame(timings, "backtest_timings")
-    seconds = timings.groupby("model")["seconds"].sum().round(1).to_dict()
-    origins = sorted(timings["origin"].unique())
-    if len(origins) < config.folds:
-        context.log.warning(f"history allows {len(origins)} of {config.folds} folds; scored what fits")
-    return dg.MaterializeResult(
+    outcome = backtest_models(templates, versions, extract, config.folds)
+    if len(outcome.origins) < config.folds:
+        context.log.warning(f"history allows {len(outcome.origins)} of {config.folds} folds; scored what fits")
+    yield dg.MaterializeResult(
+        asset_key="backtest_results",
         metadata={
-            "origins": ", ".join(str(o) for o in origins),
-            "folds_used": len(origins),
-            "rows": len(sums),
-            "scored_points": len(scored),
-            "fit_seconds_by_model": dg.MetadataValue.json(seconds),
+            "rows": lake.write_frame(outcome.sums, "backtest_results"),
+            "origins": ", ".join(str(o) for o in outcome.origins),
+            "folds_used": len(outcome.origins),
+            "scored_points": outcome.scored_points,
             "seconds": round(time.perf_counter() - started, 1),
-        }
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="backtest_interval_quantiles",
+        metadata={"rows": lake.write_frame(outcome.interval_quantiles, "backtest_interval_quantiles")},
+    )
+    seconds = outcome.timings.groupby("model")["seconds"].sum().round(1).to_dict()
+    yield dg.MaterializeResult(
+        asset_key="backtest_timings",
+        metadata={
+            "rows": lake.write_frame(outcome.timings, "backtest_timings"),
+            "fit_seconds_by_model": dg.MetadataValue.json(seconds),
+        },
     )
 
 
 @dg.asset(
-    deps=["backtest_results"],
+    deps=["backtest_results", "backtest_timings"],
     group_name="evaluation",
     kinds={"pandas", "sql"},
     io_manager_key="warehouse_io_manager",
@@ -79,16 +99,7 @@ def backtest_results(
 )
 def model_leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> pd.DataFrame:
     """Metrics per model over all folds, and per horizon bucket; published as model_metrics."""
-    sums = lake.read_frame("backtest_results")
-    timings = lake.read_frame("backtest_timings")
-    overall = summarize(sums, ["model", "model_version"]).assign(scope="all")
-    by_bucket = summarize(sums, ["model", "model_version", "horizon_bucket"])
-    by_bucket["scope"] = by_bucket.pop("horizon_bucket")
-    board = pd.concat([overall, by_bucket], ignore_index=True)
-    fit = timings.groupby("model")["seconds"].mean().rename("fit_seconds_per_fold").reset_index()
-    board = board.merge(fit, on="model", how="left")
-    board["rank"] = board.groupby("scope")["mase"].rank(method="first").astype(int)
-    board = board.sort_values(["scope", "rank"]).reset_index(drop=True)
+    board = build_leaderboard(lake.read_frame("backtest_results"), lake.read_frame("backtest_timings"))
     ranked = board[board["scope"] == "all"]
     context.add_output_metadata(
         {
@@ -117,6 +128,7 @@ class ForecastAccuracyConfig(dg.Config):
     group_name="evaluation",
     kinds={"pandas", "sql"},
     check_specs=[live_accuracy_within_backtest],
+    metadata={"table": "fact_forecast_accuracy"},
     automation_condition=dg.AutomationCondition.eager(),
 )
 def forecast_accuracy(config: ForecastAccuracyConfig, warehouse: WarehouseResource):

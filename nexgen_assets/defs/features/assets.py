@@ -4,17 +4,11 @@ import time
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
-from pydantic import Field
 
-from nexgen_assets.lib.features.feature_table import DEFAULT_HORIZON, build_features, feature_columns
+from nexgen_assets.lib.features.feature_table import build_features, feature_columns
+from nexgen_assets.lib.grain import HORIZON_DAYS
 from nexgen_assets.lib.marts.dimensions import product_dimension
 from nexgen_assets.resources import LakeResource
-
-
-class FeaturesConfig(dg.Config):
-    horizon: int = Field(
-        default=DEFAULT_HORIZON, description="Days ahead to forecast; every demand feature lags at least this much."
-    )
 
 
 @dg.asset(
@@ -23,20 +17,20 @@ class FeaturesConfig(dg.Config):
     kinds={"spark", "parquet"},
     automation_condition=dg.AutomationCondition.eager(),
 )
-def sales_features(config: FeaturesConfig, spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
+def sales_features(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
     """Calendar, holiday, price, promo, lag and rolling features per series and day, plus future rows."""
     started = time.perf_counter()
     session = spark.spark_session
     daily = lake.read(session, "daily_sales")
     products = product_dimension(lake.read(session, "clean_sales"))
-    rows = lake.write(build_features(daily, products, config.horizon), "sales_features")
+    rows = lake.write(build_features(daily, products), "sales_features")
     future = lake.read(session, "sales_features").where("is_future").count()
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
             "future_rows": future,
-            "horizon": config.horizon,
-            "features": ", ".join(feature_columns(config.horizon)),
+            "horizon": HORIZON_DAYS,
+            "features": ", ".join(feature_columns()),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

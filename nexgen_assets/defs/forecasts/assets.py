@@ -4,15 +4,12 @@ import time
 
 import dagster as dg
 import pandas as pd
-import sqlalchemy as sa
 from dagster_pyspark import PySparkResource
 from pydantic import Field
-from pyspark.sql import Window
-from pyspark.sql import functions as F
 
 from nexgen_assets.lib.evaluation.champion import interval_quantiles, serving_champion
-from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame
-from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory
+from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame, forecast_summary
+from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory, stock_positions
 from nexgen_assets.lib.models.inputs import future_of, history_of, recent_features
 from nexgen_assets.lib.quality.schemas import ForecastSchema
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
@@ -43,14 +40,9 @@ def sales_forecast(
     model_store: ModelStoreResource,
     warehouse: WarehouseResource,
 ):
-    """The next 28 days of every live series from the champion in model_registry (never just the newest file)."""
+    """The next horizon (28 days) of every live series from the champion in model_registry (never just the newest file)."""
     started = time.perf_counter()
-    if not warehouse.has_table("model_registry"):
-        raise dg.Failure("no model_registry table yet: materialize champion_model first")
-    try:
-        champion = serving_champion(warehouse.read_table("model_registry"))
-    except LookupError as error:
-        raise dg.Failure(str(error)) from error
+    champion = _serving_champion(warehouse)
     model = model_store.load(champion["model_name"], champion["model_version"])
     extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
     forecast = forecast_frame(
@@ -65,17 +57,21 @@ def sales_forecast(
     ForecastSchema.validate(forecast, lazy=True)
     context.add_output_metadata(
         {
-            "forecast_run_id": forecast["forecast_run_id"].iat[0],
+            **forecast_summary(forecast),
             "model": f"{champion['model_name']} {champion['model_version']}",
-            "series": int(forecast[["store_id", "product_id"]].drop_duplicates().shape[0]),
-            "rows": len(forecast),
-            "first_date": str(forecast["date"].min()),
-            "last_date": str(forecast["date"].max()),
-            "total_p50": round(float(forecast["p50"].sum()), 1),
             "seconds": round(time.perf_counter() - started, 2),
         }
     )
     return forecast
+
+
+def _serving_champion(warehouse: WarehouseResource):
+    if not warehouse.has_table("model_registry"):
+        raise dg.Failure("no model_registry table yet: materialize champion_model first")
+    try:
+        return serving_champion(warehouse.read_table("model_registry"))
+    except LookupError as error:
+        raise dg.Failure(str(error)) from error
 
 
 class InventoryPlanConfig(dg.Config):
@@ -105,31 +101,14 @@ def inventory_plan(
     if event is None or event.asset_materialization is None:
         raise dg.Failure("inventory_plan needs a published forecast: materialize sales_forecast first")
     run_id = event.asset_materialization.metadata["forecast_run_id"].value
-    with warehouse.engine.connect() as conn:
-        forecast = pd.read_sql(
-            sa.text("SELECT store_id, product_id, date, p10, p50, p90 FROM fact_forecast WHERE forecast_run_id = :r"),
-            conn,
-            params={"r": run_id},
-        )
-    session = spark.spark_session
-    daily = lake.read(session, "daily_sales")
-    last = daily.agg(F.max("date")).first()[0]
-    stock = daily.where(F.col("date") == F.lit(last)).select(
-        "store_id", "product_id", F.col("date").alias("as_of"), F.coalesce("stock_on_hand", F.lit(0.0)).alias("stock_on_hand")
+    forecast = warehouse.read_rows(
+        "fact_forecast", {"forecast_run_id": run_id}, ["store_id", "product_id", "date", "p10", "p50", "p90"]
     )
-    if lake.exists("raw_inventory"):
-        latest = Window.partitionBy("store_id", "product_id").orderBy(F.col("snapshot_date").desc())
-        lead = (
-            lake.read(session, "raw_inventory")
-            .withColumn("_n", F.row_number().over(latest))
-            .where("_n = 1")
-            .select("store_id", "product_id", "lead_time_days")
-        )
-        stock = stock.join(lead, ["store_id", "product_id"], "left")
-    else:
-        stock = stock.withColumn("lead_time_days", F.lit(None).cast("double"))
+    session = spark.spark_session
+    inventory = lake.read(session, "raw_inventory") if lake.exists("raw_inventory") else None
+    stock = stock_positions(lake.read(session, "daily_sales"), inventory)
     forecast["date"] = pd.to_datetime(forecast["date"]).dt.date
-    plan = plan_inventory(stock.toPandas(), forecast, config.service_level, config.review_days,
+    plan = plan_inventory(stock, forecast, config.service_level, config.review_days,
                           config.overstock_days, config.default_lead_time)
     context.add_output_metadata(
         {

@@ -90,12 +90,22 @@ def raw_sales(
     )
 
 
-@dg.asset(
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "raw_inventory",
+            kinds={"spark", "parquet"},
+            description="Typed stock snapshots, one partition per landed inventory file.",
+        ),
+        dg.AssetSpec(
+            "inventory_rejects",
+            kinds={"spark", "parquet"},
+            description="Snapshot rows that cannot be used, with a reason code and the original record.",
+        ),
+    ],
     partitions_def=inventory_files,
     check_specs=[raw_inventory_schema],
     group_name="ingestion",
-    kinds={"spark", "parquet"},
-    description="Typed stock snapshots, one partition per landed inventory file; unusable rows kept aside with a reason.",
 )
 def raw_inventory(
     context: dg.AssetExecutionContext, spark: PySparkResource, landing: LandingZoneResource, lake: LakeResource
@@ -113,12 +123,13 @@ def raw_inventory(
         raise dg.Failure(f"{path}: read {rows_read} rows but kept {rows_accepted} + rejected {rows_rejected}")
     yield check_raw_inventory(lake.read(spark.spark_session, "raw_inventory", key))
     yield dg.MaterializeResult(
+        asset_key="raw_inventory",
         metadata={
             "file": str(path),
             "content_sha256": content_hash(path),
             "rows_read": rows_read,
             "rows_accepted": rows_accepted,
-            "rows_rejected": rows_rejected,
             "seconds": round(time.perf_counter() - started, 2),
-        }
+        },
     )
+    yield dg.MaterializeResult(asset_key="inventory_rejects", metadata={"rows_rejected": rows_rejected})

@@ -1,28 +1,24 @@
-"""Star-schema tables in the warehouse that Power BI reads (DESIGN §5)."""
+"""Star-schema tables in the warehouse that Power BI reads, the dashboard views, and the files built from them."""
 
 import datetime as dt
 import time
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.features.calendar import date_dimension
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
-from nexgen_assets.lib.marts.dimensions import product_dimension, store_dimension
-from nexgen_assets.lib.marts.exports import MART_TABLES, sql_server_address, write_parquet_exports, write_pbids
+from nexgen_assets.lib.marts.dimensions import date_dimension, product_dimension, store_dimension
+from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
-from nexgen_assets.lib.storage.warehouse import to_python_dates
+from nexgen_assets.lib.storage.lake import parquet_batches
+from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, to_python_dates
 from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
 
 FORECAST_DAYS_AHEAD = 366
-PUBLISH_BATCH_ROWS = 200_000
 
 _dimension = dict(
     group_name="marts",
@@ -78,18 +74,11 @@ def dim_date(config: DateDimensionConfig, spark: PySparkResource, lake: LakeReso
 def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """daily_sales streamed from the lake to the warehouse in batches, swapped in atomically."""
     started = time.perf_counter()
-    dataset = ds.dataset(str(lake.table_path("daily_sales")), format="parquet")
-
-    integers = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
-
-    def batches():
-        for batch in dataset.to_batches(batch_size=PUBLISH_BATCH_ROWS):
-            yield batch.to_pandas(
-                date_as_object=True, types_mapper=lambda t: pd.Int64Dtype() if t in integers else None
-            )
-
     rows = warehouse.replace_table(
-        "fact_sales_daily", batches(), primary_key=("store_id", "product_id", "date"), indexes=[("date",)]
+        "fact_sales_daily",
+        parquet_batches(lake.table_path("daily_sales"), CHUNK_ROWS),
+        primary_key=("store_id", "product_id", "date"),
+        indexes=[("date",)],
     )
     seconds = time.perf_counter() - started
     return dg.MaterializeResult(
@@ -126,10 +115,7 @@ def powerbi_exports(warehouse: WarehouseResource, exports: ExportsResource) -> d
     folder = Path(exports.folder)
     present = [t for t in MART_TABLES if warehouse.has_table(t)]
     rows = write_parquet_exports(folder, present, warehouse.read_table)
-    if exports.sql_server:
-        address = (exports.sql_server, exports.database or "nexgen")
-    else:
-        address = sql_server_address(warehouse.resolved_url)
+    address = pbids_address(exports.sql_server, exports.database, warehouse.resolved_url)
     metadata = {
         "folder": dg.MetadataValue.path(str(folder)),
         "rows": dg.MetadataValue.json(rows),

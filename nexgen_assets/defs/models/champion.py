@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row
+from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row, serving_champion
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 beats_seasonal_naive = dg.AssetCheckSpec(
@@ -14,13 +14,13 @@ beats_seasonal_naive = dg.AssetCheckSpec(
 )
 
 
-def _registry(warehouse: WarehouseResource) -> pd.DataFrame:
-    if not warehouse.has_table("model_registry"):
-        return pd.DataFrame()
-    return warehouse.read_table("model_registry")
-
-
-@dg.asset(group_name="models", kinds={"sql"}, check_specs=[beats_seasonal_naive])
+@dg.asset(
+    group_name="models",
+    kinds={"sql"},
+    deps=["backtest_interval_quantiles"],
+    check_specs=[beats_seasonal_naive],
+    metadata={"table": "model_registry"},
+)
 def champion_model(
     context: dg.AssetExecutionContext,
     model_leaderboard: pd.DataFrame,
@@ -31,8 +31,6 @@ def champion_model(
     """Register the best model in model_registry, or keep the previous champion serving."""
     decision = choose_champion(model_leaderboard)
     overall = model_leaderboard[model_leaderboard["scope"] == "all"].set_index("model")
-    previous = _registry(warehouse)
-    serving = previous.sort_values("promoted_at").iloc[-1]["model_name"] if not previous.empty else None
     metadata = {
         "candidate": decision.model,
         "candidate_mase": decision.mase,
@@ -48,7 +46,7 @@ def champion_model(
         warehouse.replace_rows("model_registry", row, ["registry_id"], primary_key=("registry_id",))
         metadata.update({"serving": f"{decision.model} {version}", "promoted": True})
     else:
-        metadata.update({"serving": serving or "nothing promoted yet", "promoted": False})
+        metadata.update({"serving": _serving(warehouse), "promoted": False})
     yield dg.MaterializeResult(metadata=metadata)
     yield dg.AssetCheckResult(
         passed=decision.promoted,
@@ -56,3 +54,14 @@ def champion_model(
         description=decision.reason,
         metadata={"candidate_mase": decision.mase, "baseline_mase": decision.baseline_mase},
     )
+
+
+def _serving(warehouse: WarehouseResource) -> str:
+    """The model that keeps serving when nothing is promoted, by the same rule forecasts use."""
+    if not warehouse.has_table("model_registry"):
+        return "nothing promoted yet"
+    try:
+        row = serving_champion(warehouse.read_table("model_registry"))
+    except LookupError:
+        return "nothing promoted yet"
+    return f"{row['model_name']} {row['model_version']}"

@@ -155,3 +155,8 @@ def clean_inventory_snapshots(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
     )
     accepted_columns = [c for c in typed.columns if c not in ("reason", "record")]
     return _split(typed, accepted_columns)
+
+
+def rejects_by_reason(rejects: DataFrame) -> dict[str, int]:
+    """Rejected rows per reason code."""
+    return {str(r["reason"]): int(r["count"]) for r in rejects.groupBy("reason").count().collect()}

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-SERIES_KEYS = ("store_id", "product_id")
-
+from nexgen_assets.lib.grain import SERIES_KEYS
 
 LINE_IDENTITY = ("order_id", "store_id", "product_id", "order_ts", "quantity", "unit_price")
 
@@ -69,3 +68,18 @@ def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> Data
         "stockout",
         F.when(F.col("stock_on_hand").isNull(), None).otherwise((F.col("stock_on_hand") <= 0).cast("int")),
     )
+
+
+def daily_summary(daily_sales: DataFrame, clean_sales: DataFrame) -> dict[str, int | str]:
+    """Series, first and last day, stockout days, and order lines that arrived in more than one file."""
+    stats = daily_sales.agg(
+        F.min("date").alias("first"), F.max("date").alias("last"),
+        F.countDistinct(*SERIES_KEYS).alias("series"), F.sum("stockout").alias("stockout_days"),
+    ).first()
+    return {
+        "series": int(stats["series"]),
+        "first_date": str(stats["first"]),
+        "last_date": str(stats["last"]),
+        "stockout_days": int(stats["stockout_days"] or 0),
+        "lines_repeated_across_files": clean_sales.count() - distinct_lines(clean_sales).count(),
+    }

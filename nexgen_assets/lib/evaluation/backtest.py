@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
-from nexgen_assets.lib.evaluation.intervals import series_scale
-from nexgen_assets.lib.models.interface import SERIES, Forecaster
+from nexgen_assets.lib.evaluation.intervals import cross_conformal, quantile_table, series_scale
+from nexgen_assets.lib.evaluation.metrics import error_sums
+from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
+from nexgen_assets.lib.models.inputs import history_of
+from nexgen_assets.lib.models.interface import Forecaster
 
 
 def fold_origins(last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:
@@ -33,9 +37,9 @@ def split_at(
     hist_days = pd.to_datetime(history["date"]).dt.date
     past = history[hist_days <= origin]
     train = features[(days <= origin) & features["quantity"].notna()]
-    alive = past[SERIES].drop_duplicates()
+    alive = past[SERIES_KEYS].drop_duplicates()
     window = (days > origin) & (days <= origin + dt.timedelta(days=horizon)) & features["quantity"].notna()
-    future = features[window].merge(alive, on=SERIES, how="inner")
+    future = features[window].merge(alive, on=SERIES_KEYS, how="inner")
     return past, train, future
 
 
@@ -69,12 +73,40 @@ def run_backtest(
             forecast = model.predict(past, blind)
             timings.append({"model": name, "fold": fold, "origin": origin, "seconds": time.perf_counter() - started,
                             "training_rows": model.training_rows})
-            frame = future[[*SERIES, "date", "quantity"]].rename(columns={"quantity": "actual"}).copy()
+            frame = future[[*SERIES_KEYS, "date", "quantity"]].rename(columns={"quantity": "actual"}).copy()
             frame["date"] = pd.to_datetime(frame["date"]).dt.date
             frame["forecast"] = forecast
             frame["horizon"] = [(d - origin).days for d in frame["date"]]
             frame.insert(0, "model", name)
             frame.insert(1, "fold", fold)
             frame.insert(2, "origin", origin)
-            scored.append(frame.merge(scale, on=SERIES, how="left"))
+            scored.append(frame.merge(scale, on=SERIES_KEYS, how="left"))
     return pd.concat(scored, ignore_index=True), pd.DataFrame(timings)
+
+
+DETAIL = ["model", "model_version", "fold", "store_id", "product_id", "horizon_bucket"]
+
+
+@dataclass(frozen=True)
+class BacktestOutcome:
+    """Error sums per model, fold, series and horizon bucket; interval quantiles; fit seconds per fold."""
+
+    sums: pd.DataFrame
+    interval_quantiles: pd.DataFrame
+    timings: pd.DataFrame
+    scored_points: int
+
+    @property
+    def origins(self) -> list[dt.date]:
+        return sorted(self.timings["origin"].unique())
+
+
+def backtest_models(
+    templates: Mapping[str, Forecaster], versions: Mapping[str, str], extract: pd.DataFrame, folds: int
+) -> BacktestOutcome:
+    """Refit every model at the same origins on an observed feature extract and score it with honest intervals."""
+    observed = extract[~extract["is_future"].astype(bool)]
+    scored, timings = run_backtest(templates, history_of(observed), observed, HORIZON_DAYS, folds)
+    with_intervals = cross_conformal(scored)
+    with_intervals["model_version"] = with_intervals["model"].map(versions)
+    return BacktestOutcome(error_sums(with_intervals, DETAIL), quantile_table(scored), timings, len(scored))

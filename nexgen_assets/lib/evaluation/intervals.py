@@ -12,15 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-SERIES = ["store_id", "product_id"]
+from nexgen_assets.lib.grain import SERIES_KEYS
+
 QUANTILES = (0.1, 0.9)
 
 
 def series_scale(history: pd.DataFrame, season: int = 7, floor: float = 0.05) -> pd.DataFrame:
     """Mean |y_t - y_{t-season}| per series, floored so flat series still get an interval."""
-    frame = history.sort_values([*SERIES, "date"])
-    diff = frame.groupby(SERIES)["quantity"].diff(season).abs()
-    scale = diff.groupby([frame[c] for c in SERIES]).mean().rename("scale").reset_index()
+    frame = history.sort_values([*SERIES_KEYS, "date"])
+    diff = frame.groupby(SERIES_KEYS)["quantity"].diff(season).abs()
+    scale = diff.groupby([frame[c] for c in SERIES_KEYS]).mean().rename("scale").reset_index()
     scale["scale"] = scale["scale"].fillna(floor).clip(lower=floor)
     return scale
 

@@ -15,18 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from nexgen_assets.lib.evaluation.metrics import error_sums, horizon_bucket, summarize
+from nexgen_assets.lib.forecasts.forecast_frame import FORECAST_COLUMNS
 
-FORECAST_COLUMNS = [
-    "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",
-    "date", "horizon", "p10", "p50", "p90",
-]
+SCORED_FORECAST_COLUMNS = [c for c in FORECAST_COLUMNS if c != "created_at"]
 
 
 def forecasts_with_actuals(engine: Engine, schema: str | None = None) -> pd.DataFrame:
     """Every archived forecast point joined to its day's actual quantity (days without actuals left out)."""
     forecast = sa.Table("fact_forecast", sa.MetaData(), schema=schema, autoload_with=engine)
     sales = sa.Table("fact_sales_daily", sa.MetaData(), schema=schema, autoload_with=engine)
-    query = sa.select(*[forecast.c[c] for c in FORECAST_COLUMNS], sales.c.quantity.label("actual")).join_from(
+    query = sa.select(*[forecast.c[c] for c in SCORED_FORECAST_COLUMNS], sales.c.quantity.label("actual")).join_from(
         forecast,
         sales,
         sa.and_(
@@ -41,7 +39,7 @@ def forecasts_with_actuals(engine: Engine, schema: str | None = None) -> pd.Data
 
 def score_points(joined: pd.DataFrame) -> pd.DataFrame:
     """fact_forecast_accuracy rows: forecast (p50) against actual with the errors Power BI aggregates."""
-    out = joined[FORECAST_COLUMNS + ["actual"]].copy()
+    out = joined[SCORED_FORECAST_COLUMNS + ["actual"]].copy()
     for col in ("forecast_origin", "date"):
         out[col] = pd.to_datetime(out[col]).astype("date32[pyarrow]")
     for col in ("p10", "p50", "p90", "actual"):

@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-HORIZON_BUCKETS = ((1, 7), (8, 14), (15, 21), (22, 28))
+from nexgen_assets.lib.grain import HORIZON_DAYS
+
+HORIZON_BUCKETS = tuple((lo, min(lo + 6, HORIZON_DAYS)) for lo in range(1, HORIZON_DAYS + 1, 7))
 SUMS = ["n", "abs_error", "sq_error", "error", "abs_actual", "scaled_abs_error", "covered", "pinball"]
 
 

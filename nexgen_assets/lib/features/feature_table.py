@@ -17,15 +17,14 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.cleaning.daily import SERIES_KEYS
 from nexgen_assets.lib.features.calendar import holiday_table
+from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
 
-DEFAULT_HORIZON = 28
 LAGS = (0, 7, 14, 21, 28, 336)
 ROLLING_WINDOWS = (7, 28, 56, 182)
 
 
-def feature_columns(horizon: int = DEFAULT_HORIZON) -> list[str]:
+def feature_columns(horizon: int = HORIZON_DAYS) -> list[str]:
     """Numeric model inputs, in a stable order."""
     lags = [f"lag_{horizon + extra}" for extra in LAGS]
     rolling = [f"rmean_{w}_l{horizon}" for w in ROLLING_WINDOWS]
@@ -52,7 +51,7 @@ def _rolling(column: str, window: int, horizon: int, fn) -> Column:
     return fn(column).over(frame)
 
 
-def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = DEFAULT_HORIZON) -> DataFrame:
+def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = HORIZON_DAYS) -> DataFrame:
     """Feature rows for all observed days plus `horizon` future days per live series."""
     spark = daily_sales.sparkSession
     bounds = daily_sales.agg(F.min("date").alias("lo"), F.max("date").alias("hi")).first()

@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 
 from nexgen_assets.lib.evaluation.intervals import apply_intervals
-from nexgen_assets.lib.models.interface import SERIES, Forecaster, horizon_of
+from nexgen_assets.lib.grain import SERIES_KEYS
+from nexgen_assets.lib.models.interface import Forecaster, horizon_of
 
 FORECAST_COLUMNS = [
     "forecast_run_id", "model_name", "model_version", "forecast_origin", "store_id", "product_id",
@@ -25,7 +26,7 @@ def forecast_with_intervals(
 ) -> pd.DataFrame:
     """p10/p50/p90 per series and day; `quantiles` holds q10/q90 of scaled residuals by horizon."""
     origin = pd.to_datetime(history["date"]).max().date()
-    point = future[[*SERIES, "date"]].copy()
+    point = future[[*SERIES_KEYS, "date"]].copy()
     point["date"] = pd.to_datetime(point["date"]).dt.date
     point["horizon"] = horizon_of(future, origin)
     point["forecast"] = model.predict(history, future)
@@ -51,3 +52,15 @@ def forecast_frame(
     out["created_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     out["horizon"] = out["horizon"].astype("int64")
     return out[FORECAST_COLUMNS].sort_values(["store_id", "product_id", "date"]).reset_index(drop=True)
+
+
+def forecast_summary(forecast: pd.DataFrame) -> dict[str, int | float | str]:
+    """What one forecast run holds: its id, series, rows, first and last day, and the total p50."""
+    return {
+        "forecast_run_id": str(forecast["forecast_run_id"].iat[0]),
+        "series": int(forecast[SERIES_KEYS].drop_duplicates().shape[0]),
+        "rows": len(forecast),
+        "first_date": str(forecast["date"].min()),
+        "last_date": str(forecast["date"].max()),
+        "total_p50": round(float(forecast["p50"].sum()), 1),
+    }

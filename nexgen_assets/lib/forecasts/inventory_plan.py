@@ -12,10 +12,26 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
 
-SERIES = ["store_id", "product_id"]
+from nexgen_assets.lib.grain import SERIES_KEYS
+
 P10_P90_WIDTH_IN_SD = 2 * NormalDist().inv_cdf(0.9)
 STATUSES = ("stockout risk", "reorder", "overstock", "ok")
+
+
+def stock_positions(daily_sales: DataFrame, inventory: DataFrame | None) -> pd.DataFrame:
+    """Stock on hand of every series on the last day of daily_sales, with the latest lead time its snapshots give."""
+    last = daily_sales.agg(F.max("date")).first()[0]
+    stock = daily_sales.where(F.col("date") == F.lit(last)).select(
+        *SERIES_KEYS, F.col("date").alias("as_of"), F.coalesce("stock_on_hand", F.lit(0.0)).alias("stock_on_hand")
+    )
+    if inventory is None:
+        return stock.withColumn("lead_time_days", F.lit(None).cast("double")).toPandas()
+    latest = Window.partitionBy(*SERIES_KEYS).orderBy(F.col("snapshot_date").desc())
+    lead = inventory.withColumn("_n", F.row_number().over(latest)).where("_n = 1").select(*SERIES_KEYS, "lead_time_days")
+    return stock.join(lead, SERIES_KEYS, "left").toPandas()
 
 
 def plan_inventory(
@@ -33,23 +49,23 @@ def plan_inventory(
     if not 0.5 <= service_level < 1:
         raise ValueError(f"service_level must be in [0.5, 1), got {service_level}")
     z = NormalDist().inv_cdf(service_level)
-    fc = forecast.sort_values([*SERIES, "date"]).copy()
-    fc["step"] = fc.groupby(SERIES).cumcount() + 1
+    fc = forecast.sort_values([*SERIES_KEYS, "date"]).copy()
+    fc["step"] = fc.groupby(SERIES_KEYS).cumcount() + 1
     fc["var"] = ((fc["p90"] - fc["p10"]) / P10_P90_WIDTH_IN_SD) ** 2
     out = stock.copy()
     lead = pd.to_numeric(out["lead_time_days"], errors="coerce")
     out["lead_time_days"] = lead.fillna(default_lead_time).clip(lower=1).astype(int)
-    merged = fc.merge(out[[*SERIES, "lead_time_days", "stock_on_hand"]], on=SERIES, how="inner")
+    merged = fc.merge(out[[*SERIES_KEYS, "lead_time_days", "stock_on_hand"]], on=SERIES_KEYS, how="inner")
     in_lead = merged["step"] <= merged["lead_time_days"]
     in_cycle = merged["step"] <= merged["lead_time_days"] + review_days
-    merged["cum_p50"] = merged.groupby(SERIES)["p50"].cumsum()
+    merged["cum_p50"] = merged.groupby(SERIES_KEYS)["p50"].cumsum()
     merged["runs_out"] = merged["cum_p50"] > merged["stock_on_hand"]
-    per = merged.groupby(SERIES).agg(horizon_days=("step", "max"), mean_daily=("p50", "mean"))
-    per["lead_demand"] = merged[in_lead].groupby(SERIES)["p50"].sum()
-    per["lead_sd"] = np.sqrt(merged[in_lead].groupby(SERIES)["var"].sum())
-    per["cycle_demand"] = merged[in_cycle].groupby(SERIES)["p50"].sum()
-    per["stockout_date"] = merged[merged["runs_out"]].groupby(SERIES)["date"].min()
-    out = out.merge(per.reset_index(), on=SERIES, how="left")
+    per = merged.groupby(SERIES_KEYS).agg(horizon_days=("step", "max"), mean_daily=("p50", "mean"))
+    per["lead_demand"] = merged[in_lead].groupby(SERIES_KEYS)["p50"].sum()
+    per["lead_sd"] = np.sqrt(merged[in_lead].groupby(SERIES_KEYS)["var"].sum())
+    per["cycle_demand"] = merged[in_cycle].groupby(SERIES_KEYS)["p50"].sum()
+    per["stockout_date"] = merged[merged["runs_out"]].groupby(SERIES_KEYS)["date"].min()
+    out = out.merge(per.reset_index(), on=SERIES_KEYS, how="left")
     out[["lead_demand", "lead_sd", "cycle_demand", "mean_daily"]] = out[
         ["lead_demand", "lead_sd", "cycle_demand", "mean_daily"]
     ].fillna(0.0)
@@ -67,7 +83,7 @@ def plan_inventory(
     )
     out["days_of_cover"] = out["days_of_cover"].replace(np.inf, np.nan).round(1)
     out["service_level"] = service_level
-    columns = [*SERIES, "as_of", "stock_on_hand", "lead_time_days", "mean_daily", "days_of_cover", "stockout_date",
+    columns = [*SERIES_KEYS, "as_of", "stock_on_hand", "lead_time_days", "mean_daily", "days_of_cover", "stockout_date",
                "lead_demand", "safety_stock", "reorder_point", "order_up_to", "suggested_order", "status",
                "service_level"]
     return out[columns].round({"mean_daily": 3, "lead_demand": 2, "safety_stock": 2, "reorder_point": 2,

@@ -39,6 +39,11 @@ REJECT_REASONS = {
 }
 
 
+def normalise_column_name(name: str) -> str:
+    """Header as the contract names columns: no BOM, trimmed, lower case, spaces and dashes as underscores."""
+    return str(name).replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
+
+
 class ContractError(ValueError):
     """A file that cannot be read as the contract asks; the message names the file."""
 

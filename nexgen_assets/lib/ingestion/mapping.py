@@ -17,7 +17,7 @@ import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.ingestion.contract import ContractError
+from nexgen_assets.lib.ingestion.contract import ContractError, normalise_column_name
 
 BUILT_IN = Path(str(resources.files("nexgen_assets") / "mappings"))
 MAPPING_REJECT = "_mapping_reject"
@@ -55,18 +55,14 @@ def load_mapping(path: Path) -> ColumnMapping:
     return ColumnMapping(
         name=spec.get("name", path.stem),
         match=tuple([match] if isinstance(match, str) else match),
-        columns={k: _norm(v) for k, v in (spec.get("columns") or {}).items()},
+        columns={k: normalise_column_name(v) for k, v in (spec.get("columns") or {}).items()},
         constants={k: str(v) for k, v in (spec.get("constants") or {}).items()},
         derive=spec.get("derive") or {},
         values={k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("values") or {}).items()},
-        exclude={_norm(k): [str(x) for x in v] for k, v in (spec.get("exclude") or {}).items()},
+        exclude={normalise_column_name(k): [str(x) for x in v] for k, v in (spec.get("exclude") or {}).items()},
         date_format=spec.get("date_format"),
         source=str(path),
     )
-
-
-def _norm(name: str) -> str:
-    return str(name).replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def mapping_for(file_name: str, folders: list[Path]) -> ColumnMapping | None:
@@ -84,7 +80,7 @@ def apply_mapping(frame: DataFrame, mapping: ColumnMapping, file_name: str) -> D
     """Canonical columns from a mapped layout; unmapped source columns are kept (they end up in `extra`)."""
     needed = set(mapping.columns.values()) | set(mapping.exclude)
     for rule in mapping.derive.values():
-        needed |= {_norm(c) for c in rule["divide"]}
+        needed |= {normalise_column_name(c) for c in rule["divide"]}
     missing = sorted(needed - set(frame.columns))
     if missing:
         raise ContractError(
@@ -108,7 +104,7 @@ def apply_mapping(frame: DataFrame, mapping: ColumnMapping, file_name: str) -> D
     for target, constant in mapping.constants.items():
         targets[target] = F.lit(constant)
     for target, rule in mapping.derive.items():
-        numerator, denominator = (F.col(_norm(c)).try_cast("double") for c in rule["divide"])
+        numerator, denominator = (F.col(normalise_column_name(c)).try_cast("double") for c in rule["divide"])
         targets[target] = F.when(denominator != 0, numerator / denominator).cast("string")
     renamed_sources = set(mapping.columns.values())
     kept = [F.col(c) for c in out.columns if c not in renamed_sources and c not in targets]

@@ -7,15 +7,11 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.ingestion.contract import ContractError, file_format
+from nexgen_assets.lib.ingestion.contract import ContractError, file_format, normalise_column_name
 from nexgen_assets.lib.ingestion.mapping import apply_mapping, mapping_for
 
 SOURCE_FILE = "source_file"
 ROW_NUMBER = "row_number"
-
-
-def _normalise_name(name: str) -> str:
-    return name.replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def read_landed_file(
@@ -43,7 +39,7 @@ def read_landed_file(
     else:
         frame = spark.read.parquet(path)
 
-    columns = [_normalise_name(c) for c in frame.columns]
+    columns = [normalise_column_name(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         raise ContractError(f"{path}: duplicate column names after normalising: {frame.columns}")
     frame = frame.toDF(*columns)

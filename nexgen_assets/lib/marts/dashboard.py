@@ -11,13 +11,14 @@ import datetime as dt
 import html
 import json
 import math
-import os
-import uuid
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from nexgen_assets.lib.storage.atomic import atomic_path
 
 PAGES = (
     ("sales_trend", "Sales trend"),
@@ -115,124 +116,14 @@ def render_dashboard(data: dict) -> str:
     """The whole dashboard as one HTML string with the data and the drawing script inline."""
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title in PAGES)
-    return _TEMPLATE.replace("{{nav}}", nav).replace("{{data}}", payload).replace(
+    template = (resources.files("nexgen_assets.lib.marts") / "dashboard.html").read_text(encoding="utf-8")
+    return template.replace("{{nav}}", nav).replace("{{data}}", payload).replace(
         "{{generated}}", html.escape(data["generated_at"])
     )
 
 
 def write_dashboard(path: Path, data: dict) -> Path:
     """Write dashboard.html atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    partial.write_text(render_dashboard(data), encoding="utf-8")
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        partial.write_text(render_dashboard(data), encoding="utf-8")
     return path
-
-
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>NEX GEN sales dashboard</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}
-header{background:#102a43;color:#fff;padding:12px 24px;position:sticky;top:0}
-header h1{font-size:18px;margin:0 0 6px}header nav a{color:#9fb3c8;margin-right:18px;text-decoration:none}
-section{background:#fff;margin:16px 24px;padding:16px 20px;border-radius:6px;box-shadow:0 1px 3px #0002}
-section h2{font-size:16px;margin:0 0 12px}figure{margin:0}svg{display:block}
-.cards{display:flex;gap:16px;flex-wrap:wrap}.card{flex:1;min-width:180px;border:1px solid #d9e2ec;border-radius:6px;padding:12px}
-.card .label{color:#627d98;font-size:12px}.card .value{font-size:24px;font-weight:600}
-.up{color:#0e7c3a}.down{color:#b42318}table{border-collapse:collapse;width:100%;margin-top:8px}
-th,td{border-bottom:1px solid #e4e7eb;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
-.legend span{margin-right:14px;font-size:12px}.empty{color:#b42318}
-</style></head><body>
-<header><h1>NEX GEN sales dashboard</h1><nav>{{nav}}</nav><small>Data as of {{generated}}</small></header>
-<section id="sales_trend"><h2>Sales trend</h2><figure class="chart" data-chart="sales_trend"></figure></section>
-<section id="top_products"><h2>Top-selling products (revenue)</h2>
-<figure class="chart" data-chart="top_products"></figure></section>
-<section id="stock_monitoring"><h2>Stock monitoring</h2><figure class="chart" data-chart="stock_status"></figure>
-<figure class="chart" data-chart="lowest_cover"></figure></section>
-<section id="kpis"><h2>Revenue and quantity KPIs</h2><figure class="chart" data-chart="kpi_cards"></figure></section>
-<section id="forecast_vs_actual"><h2>Forecast vs actual (latest run, all series)</h2>
-<figure class="chart" data-chart="forecast_vs_actual"></figure>
-<figure class="chart" data-chart="accuracy" data-optional="1"></figure>
-</section>
-<script type="application/json" id="nexgen-data">{{data}}</script>
-<script>
-(function(){
-"use strict";
-var D=JSON.parse(document.getElementById("nexgen-data").textContent),NS="http://www.w3.org/2000/svg";
-function fig(name){return document.querySelector('figure[data-chart="'+name+'"]');}
-function el(tag,attrs,parent){var e=document.createElementNS(NS,tag);for(var k in attrs)e.setAttribute(k,attrs[k]);
- if(parent)parent.appendChild(e);return e;}
-function fmt(v){if(v===null||v===undefined)return "";var a=Math.abs(v);if(Number.isInteger(v)&&a<1e4)return String(v);
- if(a>=1e6)return(v/1e6).toFixed(2)+"M";if(a>=1e3)return(v/1e3).toFixed(1)+"k";return(+v).toFixed(a<10?2:0);}
-function done(f,marks){f.setAttribute("data-marks",String(marks));
- if(!marks&&!f.dataset.optional){var p=document.createElement("p");p.className="empty";p.textContent="No data";f.appendChild(p);}}
-function day(s){return Date.parse(s+"T00:00:00Z");}
-function lines(f,series,band){
- var W=1100,H=300,L=60,R=20,T=16,B=30,xs=[],ys=[];
- series.forEach(function(s){s.points.forEach(function(p){if(p[1]!==null){xs.push(p[0]);ys.push(p[1]);}});});
- if(band)band.forEach(function(p){xs.push(p[0]);ys.push(p[2]);});
- if(!xs.length){done(f,0);return;}
- var x0=Math.min.apply(null,xs),x1=Math.max.apply(null,xs),y1=Math.max.apply(null,ys)||1;
- function X(v){return L+(x1>x0?(v-x0)/(x1-x0):0.5)*(W-L-R);}function Y(v){return H-B-(v/y1)*(H-T-B);}
- var svg=el("svg",{viewBox:"0 0 "+W+" "+H,width:"100%",role:"img"},f),marks=0;
- for(var i=0;i<=4;i++){var v=y1*i/4;el("line",{x1:L,x2:W-R,y1:Y(v),y2:Y(v),stroke:"#e4e7eb"},svg);
-  el("text",{x:L-6,y:Y(v)+4,"text-anchor":"end","font-size":11,fill:"#627d98"},svg).textContent=fmt(v);}
- [[x0,"start"],[(x0+x1)/2,"middle"],[x1,"end"]].forEach(function(t){el("text",{x:X(t[0]),y:H-8,"text-anchor":t[1],
-  "font-size":11,fill:"#627d98"},svg).textContent=new Date(t[0]).toISOString().slice(0,10);});
- var legend=document.createElement("div");legend.className="legend";
- if(band&&band.length){var up=band.map(function(p){return X(p[0])+","+Y(p[2]);}),lo=band.slice().reverse().map(function(p){
-  return X(p[0])+","+Y(p[1]);});el("polygon",{points:up.concat(lo).join(" "),fill:"#9fb3c8",opacity:0.35,"class":"band"},svg);
-  var bk=document.createElement("span");bk.style.color="#9fb3c8";bk.textContent="\u25A0 p10-p90 per series, summed";
-  legend.appendChild(bk);}
- series.forEach(function(s){var pts=s.points.filter(function(p){return p[1]!==null;});if(!pts.length)return;
-  el("polyline",{points:pts.map(function(p){return X(p[0])+","+Y(p[1]);}).join(" "),fill:"none",stroke:s.color,
-   "stroke-width":s.width||1.5,"class":"series"},svg);marks+=pts.length;
-  var key=document.createElement("span");key.style.color=s.color;key.textContent="\\u25A0 "+s.name;legend.appendChild(key);});
- f.appendChild(legend);done(f,marks);}
-function bars(f,rows,label,value,color){
- if(!rows.length){done(f,0);return;}
- var W=1100,row=26,L=260,H=rows.length*row+10,vmax=Math.max.apply(null,rows.map(function(r){return r[value];}))||1;
- var svg=el("svg",{viewBox:"0 0 "+W+" "+H,width:"100%",role:"img"},f);
- rows.forEach(function(r,i){var w=(r[value]/vmax)*(W-L-90);
-  el("text",{x:L-8,y:i*row+18,"text-anchor":"end","font-size":12},svg).textContent=label(r);
-  el("rect",{x:L,y:i*row+5,width:Math.max(w,1),height:row-8,fill:color,"class":"bar"},svg);
-  el("text",{x:L+w+6,y:i*row+18,"font-size":12,fill:"#334e68"},svg).textContent=fmt(r[value]);});
- done(f,rows.length);}
-function table(f,rows,cols){
- if(!rows.length){done(f,0);return;}
- var t=document.createElement("table"),h=t.insertRow();cols.forEach(function(c){var th=document.createElement("th");
-  th.textContent=c[1];h.appendChild(th);});
- rows.forEach(function(r){var tr=t.insertRow();cols.forEach(function(c){var v=r[c[0]];
-  tr.insertCell().textContent=typeof v==="number"?fmt(v):(v===null?"":v);});});
- f.appendChild(t);done(f,rows.length);}
-function cards(f,k){
- var items=[["Revenue, last 28 days",k.revenue_last_28_days,k.revenue_previous_28_days],
-  ["Quantity, last 28 days",k.quantity_last_28_days,null],["Total revenue",k.total_revenue,null],
-  ["Total quantity",k.total_quantity,null]],box=document.createElement("div"),marks=0;box.className="cards";
- items.forEach(function(it){if(it[1]===null||it[1]===undefined)return;var c=document.createElement("div");c.className="card";
-  c.innerHTML='<div class="label"></div><div class="value"></div><div class="delta"></div>';
-  c.children[0].textContent=it[0];c.children[1].textContent=fmt(it[1]);
-  if(it[2]){var ch=(it[1]-it[2])/it[2];c.children[2].textContent=(ch>=0?"\\u25B2 ":"\\u25BC ")+(ch*100).toFixed(1)+
-   "% vs previous 28 days";c.children[2].className=ch>=0?"up":"down";}
-  box.appendChild(c);marks++;});
- f.appendChild(box);done(f,marks);}
-lines(fig("sales_trend"),[
- {name:"Quantity",color:"#2680c2",points:D.trend.map(function(r){return[day(r.date),r.quantity];})}]);
-bars(fig("top_products"),D.top_products,function(r){return "#"+r.revenue_rank+" "+(r.product_name||r.product_id);},
- "revenue","#2680c2");
-bars(fig("stock_status"),D.stock_status,function(r){return r.status;},"series","#de911d");
-table(fig("lowest_cover"),D.lowest_cover,[["store_id","Store"],["product_id","Product"],["stock_on_hand","Stock on hand"],
- ["avg_daily_quantity","Avg daily quantity"],["days_of_cover","Days of cover"]]);
-cards(fig("kpi_cards"),D.kpis);
-lines(fig("forecast_vs_actual"),[
- {name:"Actual (history)",color:"#334e68",points:D.history.map(function(r){return[day(r.date),r.quantity];})},
- {name:"Forecast p50",color:"#2680c2",width:2,points:D.forecast.map(function(r){return[day(r.date),r.p50];})},
- {name:"Actual",color:"#b42318",width:2,points:D.forecast.map(function(r){return[day(r.date),r.actual];})}],
- D.forecast.map(function(r){return[day(r.date),r.p10,r.p90];}));
-table(fig("accuracy"),D.accuracy,[["horizon_bucket","Horizon"],["points","Points"],["mae","MAE"],["rmse","RMSE"],
- ["bias","Bias"],["wape","WAPE"],["coverage_p10_p90","p10-p90 coverage"]]);
-document.body.setAttribute("data-rendered","ok");
-})();
-</script></body></html>
-"""

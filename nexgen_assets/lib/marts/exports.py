@@ -1,21 +1,21 @@
 """Power BI without a server: the marts as Parquet files, and a .pbids file for SQL Server.
 
-Files are written to a staging folder first and moved into place one by one with an
-atomic rename, so a reader never opens half a file; a manifest lists rows per table.
+Every file is written beside its place first and all are renamed over the old ones only once all
+are written, so a reader never opens half a file or a mix of runs; a manifest lists rows per table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+
+from nexgen_assets.lib.storage.atomic import atomic_path
 
 MART_TABLES = (
     "dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast", "fact_forecast_accuracy",
@@ -27,21 +27,14 @@ def write_parquet_exports(
     folder: Path, tables: Iterable[str], read: Callable[[str], pd.DataFrame]
 ) -> dict[str, int]:
     """Each table as <folder>/<table>.parquet plus manifest.json; returns rows per table."""
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = folder / f".staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
     rows: dict[str, int] = {}
-    try:
+    with ExitStack() as swaps:
         for table in tables:
             frame = read(table)
-            frame.to_parquet(staging / f"{table}.parquet", index=False)
+            frame.to_parquet(swaps.enter_context(atomic_path(folder / f"{table}.parquet")), index=False)
             rows[table] = len(frame)
         manifest = {"written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "rows": rows}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        for path in staging.iterdir():
-            os.replace(path, folder / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        swaps.enter_context(atomic_path(folder / "manifest.json")).write_text(json.dumps(manifest, indent=2))
     return rows
 
 
@@ -52,6 +45,13 @@ def sql_server_address(url: str) -> tuple[str, str] | None:
         return None
     server = parsed.host if parsed.port in (None, 1433) else f"{parsed.host},{parsed.port}"
     return server, parsed.database or "master"
+
+
+def pbids_address(server: str | None, database: str | None, warehouse_url: str) -> tuple[str, str] | None:
+    """The database a .pbids file should open: the configured server, else the warehouse if it is SQL Server."""
+    if server:
+        return server, database or "nexgen"
+    return sql_server_address(warehouse_url)
 
 
 def pbids(server: str, database: str, mode: str = "Import") -> dict:
@@ -72,8 +72,6 @@ def pbids(server: str, database: str, mode: str = "Import") -> dict:
 
 def write_pbids(path: Path, server: str, database: str, mode: str = "Import") -> Path:
     """Write the .pbids file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    partial.write_text(json.dumps(pbids(server, database, mode), indent=2))
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        partial.write_text(json.dumps(pbids(server, database, mode), indent=2))
     return path

@@ -6,7 +6,10 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-SERIES = ["store_id", "product_id"]
+from nexgen_assets.lib.grain import SERIES_KEYS
+
+TRAINING_HISTORY_DAYS = 730
+"""Most recent days of features a model trains on and the backtest reads."""
 
 
 def recent_features(features: DataFrame, days: int) -> pd.DataFrame:
@@ -22,7 +25,7 @@ def recent_features(features: DataFrame, days: int) -> pd.DataFrame:
 def history_of(features: pd.DataFrame) -> pd.DataFrame:
     """Daily quantity per series (observed rows only) from a feature extract."""
     observed = features[~features["is_future"].astype(bool)]
-    return observed[[*SERIES, "date", "quantity"]].reset_index(drop=True)
+    return observed[[*SERIES_KEYS, "date", "quantity"]].reset_index(drop=True)
 
 
 def future_of(features: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,7 @@ A model is fitted at a forecast origin on two views of the past: `history` (dail
 quantity per series up to the origin) and `train` (feature rows whose target day is on
 or before the origin). It then predicts `future`: feature rows for the days after the
 origin, without their target. Feature rows only look back at least the horizon
-(see lib/features.py), so nothing after the origin is ever used.
+(see lib/features/feature_table.py), so nothing after the origin is ever used.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-SERIES = ["store_id", "product_id"]
 
 
 class Forecaster(ABC):

@@ -14,10 +14,11 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from nexgen_assets.lib.models.interface import SERIES, Forecaster, horizon_of
+from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
+from nexgen_assets.lib.models.interface import Forecaster, horizon_of
 
 DEFAULTS = {
-    "horizon": 28,
+    "horizon": HORIZON_DAYS,
     "window": 56,
     "units": 64,
     "dense_units": 64,
@@ -44,10 +45,10 @@ def _keras():
 
 def series_matrix(history: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.DatetimeIndex]:
     """Series keys, a (series x day) quantity matrix zero-filled from the first to the last day, and the days."""
-    frame = history[[*SERIES, "date", "quantity"]].copy()
+    frame = history[[*SERIES_KEYS, "date", "quantity"]].copy()
     frame["date"] = pd.to_datetime(frame["date"])
     days = pd.date_range(frame["date"].min(), frame["date"].max(), freq="D")
-    wide = frame.pivot_table(index=SERIES, columns="date", values="quantity", aggfunc="sum").reindex(
+    wide = frame.pivot_table(index=SERIES_KEYS, columns="date", values="quantity", aggfunc="sum").reindex(
         columns=days
     )
     keys = wide.index.to_frame(index=False)
@@ -144,11 +145,11 @@ class LSTMForecaster(Forecaster):
         )
         out = self.network.predict([x_seq.astype("float32"), x_static.astype("float32")], verbose=0) * scale[:, None]
         wide = pd.DataFrame(out, columns=np.arange(1, p["horizon"] + 1))
-        long = pd.concat([keys, wide], axis=1).melt(id_vars=SERIES, var_name="horizon", value_name="forecast")
+        long = pd.concat([keys, wide], axis=1).melt(id_vars=SERIES_KEYS, var_name="horizon", value_name="forecast")
         long["horizon"] = long["horizon"].astype(int)
-        rows = future[SERIES].copy()
+        rows = future[SERIES_KEYS].copy()
         rows["horizon"] = horizon_of(future, days[-1])
-        merged = rows.merge(long, on=[*SERIES, "horizon"], how="left")
+        merged = rows.merge(long, on=[*SERIES_KEYS, "horizon"], how="left")
         return np.clip(merged["forecast"].fillna(0.0).to_numpy(dtype="float64"), 0.0, None)
 
     def __getstate__(self):

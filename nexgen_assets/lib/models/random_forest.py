@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 
+from nexgen_assets.lib.grain import HORIZON_DAYS
 from nexgen_assets.lib.models.interface import Forecaster
 from nexgen_assets.lib.models.tabular import TabularEncoder, non_negative, training_rows
 
 DEFAULTS = {
-    "horizon": 28,
+    "horizon": HORIZON_DAYS,
     "n_estimators": 80,
     "max_depth": 16,
     "min_samples_leaf": 5,

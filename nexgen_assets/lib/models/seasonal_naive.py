@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nexgen_assets.lib.models.interface import SERIES, Forecaster, horizon_of
+from nexgen_assets.lib.grain import SERIES_KEYS
+from nexgen_assets.lib.models.interface import Forecaster, horizon_of
 
 DEFAULTS = {"season": 7}
 
@@ -26,14 +27,14 @@ class SeasonalNaiveForecaster(Forecaster):
         if history.empty:
             raise ValueError("seasonal naive needs at least one day of history; daily_sales is empty")
         season = self.params["season"]
-        frame = history[[*SERIES, "date", "quantity"]].copy()
+        frame = history[[*SERIES_KEYS, "date", "quantity"]].copy()
         frame["date"] = pd.to_datetime(frame["date"])
         last = frame["date"].max()
         first_kept = last - pd.Timedelta(days=season - 1)
         recent = frame[frame["date"] >= first_kept].copy()
         recent["offset"] = (recent["date"] - first_kept).dt.days
         self.last_date = last.date()
-        self.last_season = recent[[*SERIES, "offset", "quantity"]].reset_index(drop=True)
+        self.last_season = recent[[*SERIES_KEYS, "offset", "quantity"]].reset_index(drop=True)
         self.training_rows = len(recent)
         return self
 
@@ -41,7 +42,7 @@ class SeasonalNaiveForecaster(Forecaster):
         if self.last_season is None:
             raise RuntimeError("seasonal naive is not fitted")
         season = self.params["season"]
-        keys = future[SERIES].copy()
+        keys = future[SERIES_KEYS].copy()
         keys["offset"] = (horizon_of(future, self.last_date) - 1) % season
-        out = keys.merge(self.last_season, on=[*SERIES, "offset"], how="left")
+        out = keys.merge(self.last_season, on=[*SERIES_KEYS, "offset"], how="left")
         return np.clip(out["quantity"].fillna(0.0).to_numpy(dtype="float64"), 0.0, None)

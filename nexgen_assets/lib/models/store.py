@@ -6,11 +6,11 @@ import datetime as dt
 import hashlib
 import json
 import pickle
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from nexgen_assets.lib.storage.atomic import atomic_path
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,11 @@ def save_model(root: str | Path, name: str, model: Any, metadata: dict[str, Any]
     payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     version = _version_id(payload)
     final = Path(root) / name / version
-    staging = final.with_name(f".{version}.{uuid.uuid4().hex[:6]}")
-    staging.mkdir(parents=True)
-    try:
+    with atomic_path(final) as staging:
+        staging.mkdir()
         (staging / "model.pkl").write_bytes(payload)
         meta = {"name": name, "version": version, **metadata}
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ModelVersion(name, version, final)
 
 

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from nexgen_assets.lib.grain import HORIZON_DAYS
 from nexgen_assets.lib.models.interface import Forecaster
 from nexgen_assets.lib.models.tabular import TabularEncoder, non_negative, training_rows
 
 DEFAULTS = {
-    "horizon": 28,
+    "horizon": HORIZON_DAYS,
     "n_estimators": 300,
     "learning_rate": 0.06,
     "max_depth": 8,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
+
+from nexgen_assets.lib.storage.atomic import atomic_path
 
 
 def partition_dir(table_dir: str | Path, partition_key: str) -> Path:
@@ -23,16 +26,9 @@ def replace_parquet(frame: DataFrame, target: str | Path) -> int:
     Spark writes into a sibling staging directory; only a complete write is renamed
     over the old one, so a failed job leaves the previous version in place.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
-    frame.write.mode("overwrite").parquet(str(staging))
-    rows = parquet_row_count(staging)
-    retired = target.with_name(f".{target.name}.retired-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+    with atomic_path(target) as staging:
+        frame.write.mode("overwrite").parquet(str(staging))
+        rows = parquet_row_count(staging)
     return rows
 
 
@@ -51,11 +47,15 @@ def table_exists(table_dir: str | Path) -> bool:
     return path.exists() and any(path.rglob("*.parquet"))
 
 
+def parquet_batches(table_dir: str | Path, rows: int) -> Iterator[pd.DataFrame]:
+    """A Parquet table as pandas frames of at most `rows` rows: days as dates, integers nullable."""
+    integers = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
+    for batch in ds.dataset(str(table_dir), format="parquet").to_batches(batch_size=rows):
+        yield batch.to_pandas(date_as_object=True, types_mapper=lambda t: pd.Int64Dtype() if t in integers else None)
+
+
 def replace_parquet_frame(frame: pd.DataFrame, target: str | Path) -> int:
     """Write a pandas frame as target/data.parquet, swapped in whole; returns rows written."""
-    target = Path(target)
-    target.mkdir(parents=True, exist_ok=True)
-    staging = target / f".data.parquet.{uuid.uuid4().hex[:8]}"
-    frame.to_parquet(staging, index=False)
-    staging.replace(target / "data.parquet")
+    with atomic_path(Path(target) / "data.parquet") as partial:
+        frame.to_parquet(partial, index=False)
     return len(frame)

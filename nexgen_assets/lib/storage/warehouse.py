@@ -280,6 +280,15 @@ def read_table(engine: Engine, name: str, schema: str | None = None) -> pd.DataF
         return pd.read_sql(sa.select(table), conn)
 
 
+def read_rows(engine: Engine, name: str, where: dict, columns: Sequence[str] = (), schema: str | None = None) -> pd.DataFrame:
+    """Rows of a table matching all `where` values, optionally only some columns."""
+    table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)
+    selected = [table.c[c] for c in columns] if columns else [table]
+    query = sa.select(*selected).where(sa.and_(*[table.c[k] == v for k, v in where.items()]))
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
 def row_count(engine: Engine, name: str, schema: str | None = None) -> int:
     table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)
     with engine.connect() as conn:

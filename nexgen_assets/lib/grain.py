@@ -1,0 +1,9 @@
+"""The grain every domain shares: a series is one product in one store, forecast a fixed number of days ahead.
+
+The horizon is fixed rather than a run setting: feature lags, model outputs, backtest
+folds and stored model parameters are all built for it, so changing it means retraining
+every model on features rebuilt for the new value.
+"""
+
+SERIES_KEYS = ["store_id", "product_id"]
+HORIZON_DAYS = 28

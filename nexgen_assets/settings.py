@@ -1,0 +1,119 @@
+"""Every NEXGEN_* setting in one place: typed, documented, and read from the environment once.
+
+Code asks `current()` (read on first use, then kept for the process) or builds a
+`Settings.from_env()` of its own where a fresh read is the point (tests, `nexgen --home`).
+Secrets (database URLs) are kept out of `repr` and reach resources only as `dg.EnvVar`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+WAREHOUSE_URL_VARIABLE = "NEXGEN_WAREHOUSE_URL"
+SOURCE_DB_URL_VARIABLE = "NEXGEN_SOURCE_DB_URL"
+
+
+def _setting(variable: str, default, doc: str, secret: bool = False):
+    return field(default=default, repr=not secret, metadata={"variable": variable, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The platform's settings; each field names its environment variable and says what it sets."""
+
+    home: Path = _setting("NEXGEN_HOME", Path("data"), "Root of local state: landing zone, lake, warehouse, models.")
+    spark_master: str = _setting(
+        "NEXGEN_SPARK_MASTER", "local[*]", "Spark master: local[*], spark://, yarn, k8s://, or sc:// for Spark Connect."
+    )
+    spark_connect_port: int = _setting("NEXGEN_SPARK_CONNECT_PORT", 15002, "Port of the local Spark Connect server.")
+    spark_shuffle_partitions: int = _setting("NEXGEN_SPARK_SHUFFLE_PARTITIONS", 8, "spark.sql.shuffle.partitions.")
+    spark_driver_memory: str = _setting("NEXGEN_SPARK_DRIVER_MEMORY", "4g", "spark.driver.memory.")
+    spark_log_level: str = _setting("NEXGEN_SPARK_LOG_LEVEL", "ERROR", "Log level of Spark's own logging.")
+    lake_root: str | None = _setting("NEXGEN_LAKE", None, "Root of the Parquet lake (default $NEXGEN_HOME/lake).")
+    warehouse_url: str | None = _setting(
+        WAREHOUSE_URL_VARIABLE, None, "SQLAlchemy URL of the warehouse (default SQLite under $NEXGEN_HOME/warehouse).", True
+    )
+    model_store_root: str | None = _setting("NEXGEN_MODEL_STORE", None, "Model artifacts (default $NEXGEN_HOME/models).")
+    exports_folder: str | None = _setting(
+        "NEXGEN_EXPORTS", None, "Folder of Parquet marts, .pbids and dashboard.html (default $NEXGEN_HOME/exports)."
+    )
+    source_db_url: str | None = _setting(SOURCE_DB_URL_VARIABLE, None, "URL of the order-lines source; unset = off.", True)
+    source_db_table: str = _setting("NEXGEN_SOURCE_DB_TABLE", "order_lines", "Source table with one row per order line.")
+    source_db_watermark: str = _setting("NEXGEN_SOURCE_DB_WATERMARK", "updated_at", "Source column that only grows.")
+    source_db_interval_seconds: int = _setting("NEXGEN_SOURCE_DB_INTERVAL_SECONDS", 60, "Seconds between source-database polls.")
+    landing_interval_seconds: int = _setting("NEXGEN_LANDING_INTERVAL_SECONDS", 15, "Seconds between landing-folder scans.")
+    powerbi_server: str | None = _setting(
+        "NEXGEN_POWERBI_SERVER", None, "SQL Server (host or host,port) the .pbids file opens; default from the warehouse URL."
+    )
+    powerbi_database: str | None = _setting("NEXGEN_POWERBI_DATABASE", None, "Database the .pbids file opens.")
+    powerbi_mode: str = _setting("NEXGEN_POWERBI_MODE", "Import", "Power BI connection mode: Import or DirectQuery.")
+    retrain_cron: str = _setting("NEXGEN_RETRAIN_CRON", "0 3 * * 0", "When the models are retrained (cron).")
+    forecast_cron: str = _setting("NEXGEN_FORECAST_CRON", "0 5 * * *", "When the forecast is refreshed (cron).")
+    timezone: str = _setting("NEXGEN_TIMEZONE", "UTC", "Time zone of the schedules.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment; ValueError names a variable whose value has the wrong type."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for spec in dataclasses.fields(cls):
+            raw = environ.get(spec.metadata["variable"])
+            if raw is None or raw.strip() == "":
+                continue
+            values[spec.name] = _parse(spec, raw.strip())
+        settings = cls(**values)
+        return dataclasses.replace(settings, home=Path(settings.home).resolve())
+
+    @property
+    def lake(self) -> str:
+        return self.lake_root or str(self.home / "lake")
+
+    @property
+    def model_store(self) -> str:
+        return self.model_store_root or str(self.home / "models")
+
+    @property
+    def exports(self) -> str:
+        return self.exports_folder or str(self.home / "exports")
+
+    @property
+    def incoming(self) -> Path:
+        return self.home / "incoming"
+
+    @property
+    def mappings(self) -> Path:
+        return self.home / "mappings"
+
+    @property
+    def embedded_warehouse_url(self) -> str:
+        return f"sqlite:///{self.home / 'warehouse' / 'nexgen.db'}"
+
+    def with_home(self, home: Path) -> Settings:
+        return dataclasses.replace(self, home=Path(home).resolve())
+
+
+def _parse(spec: dataclasses.Field, raw: str):
+    if spec.type in ("int", int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{spec.metadata['variable']}={raw!r}: expected a whole number") from None
+    if spec.type in ("Path", Path):
+        return Path(raw)
+    return raw
+
+
+def variables() -> dict[str, str]:
+    """Environment variable -> what it sets, for documentation and the CLI."""
+    return {spec.metadata["variable"]: spec.metadata["doc"] for spec in dataclasses.fields(Settings)}
+
+
+@functools.cache
+def current() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings.from_env()

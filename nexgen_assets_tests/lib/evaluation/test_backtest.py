@@ -1,0 +1,56 @@
+"""Rolling-origin backtests on one small synthetic panel: shared origins, no training on scored days."""
+
+import datetime as dt
+
+import pytest
+
+from nexgen_assets.lib.evaluation.backtest import backtest_models, fold_origins, run_backtest, split_at
+from nexgen_assets.lib.models.catalog import build_model
+from nexgen_assets.lib.models.inputs import history_of
+from nexgen_assets_tests.lib.conftest import FAST, H, feature_panel
+
+
+def test_folds_share_origins_and_never_train_on_the_scored_days():
+    panel = feature_panel()
+    observed = panel[~panel["is_future"]]
+    history = history_of(panel)
+    last = max(history["date"])
+    origins = fold_origins(last, H, 3)
+    assert origins == [last - dt.timedelta(days=84), last - dt.timedelta(days=56), last - dt.timedelta(days=28)]
+    past, train, future = split_at(history, observed, origins[0], H)
+    assert max(past["date"]) == origins[0] and max(train["date"]) == origins[0]
+    assert min(future["date"]) == origins[0] + dt.timedelta(days=1)
+    assert max(future["date"]) == origins[0] + dt.timedelta(days=H)
+    models = {n: build_model(n, FAST[n]) for n in ("seasonal_naive", "xgboost")}
+    scored, timings = run_backtest(models, history, observed, H, 3)
+    assert set(scored.groupby("model")["fold"].nunique()) == {3}
+    keys = {
+        name: sorted(zip(g["fold"], g["store_id"], g["product_id"], g["date"], strict=True))
+        for name, g in scored.groupby("model")
+    }
+    assert keys["seasonal_naive"] == keys["xgboost"]
+    assert scored["horizon"].between(1, H).all() and len(timings) == 6
+
+
+def test_short_history_uses_the_folds_that_fit_and_names_the_shortfall():
+    panel = feature_panel(days=100)
+    observed = panel[~panel["is_future"]]
+    models = {"seasonal_naive": build_model("seasonal_naive")}
+    scored, _ = run_backtest(models, history_of(panel), observed, H, 3)
+    assert scored["fold"].nunique() == 1
+    tiny = feature_panel(days=60)
+    with pytest.raises(ValueError, match="at least 84 days of history; daily_sales has 60"):
+        run_backtest(models, history_of(tiny), tiny[~tiny["is_future"]], H, 3)
+
+
+def test_backtest_outcome_holds_versioned_error_sums_interval_quantiles_and_timings():
+    panel = feature_panel(days=100)
+    last = max(history_of(panel)["date"])
+    outcome = backtest_models({"seasonal_naive": build_model("seasonal_naive")}, {"seasonal_naive": "sn-v7"}, panel, 3)
+    assert outcome.origins == [last - dt.timedelta(days=H)]
+    assert outcome.scored_points == 6 * H
+    assert set(outcome.sums["model_version"]) == {"sn-v7"} and outcome.sums["n"].sum() == 6 * H
+    assert set(outcome.sums["horizon_bucket"]) == {"h01-07", "h08-14", "h15-21", "h22-28"}
+    assert outcome.interval_quantiles["horizon"].tolist() == list(range(1, H + 1))
+    assert (outcome.interval_quantiles["q10"] <= outcome.interval_quantiles["q90"]).all()
+    assert outcome.timings["model"].tolist() == ["seasonal_naive"]

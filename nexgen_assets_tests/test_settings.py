@@ -1,0 +1,45 @@
+"""Settings: one typed reading of every NEXGEN_* variable, and nowhere else reads them."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import nexgen_assets
+from nexgen_assets.settings import Settings, variables
+
+
+def test_defaults_are_rooted_at_home(tmp_path):
+    settings = Settings.from_env({"NEXGEN_HOME": str(tmp_path)})
+    assert settings.home == tmp_path.resolve()
+    assert settings.lake == str(tmp_path / "lake") and settings.model_store == str(tmp_path / "models")
+    assert settings.embedded_warehouse_url.endswith(str(tmp_path / "warehouse" / "nexgen.db"))
+    assert settings.warehouse_url is None and settings.landing_interval_seconds == 15
+
+
+def test_values_are_typed_and_a_bad_number_names_its_variable(tmp_path):
+    settings = Settings.from_env({"NEXGEN_HOME": str(tmp_path), "NEXGEN_LANDING_INTERVAL_SECONDS": "5",
+                                  "NEXGEN_LAKE": "s3a://bucket/lake", "NEXGEN_RETRAIN_CRON": "0 1 * * *"})
+    assert settings.landing_interval_seconds == 5 and settings.lake == "s3a://bucket/lake"
+    assert settings.retrain_cron == "0 1 * * *"
+    with pytest.raises(ValueError, match="NEXGEN_SPARK_CONNECT_PORT='fifteen'"):
+        Settings.from_env({"NEXGEN_SPARK_CONNECT_PORT": "fifteen"})
+
+
+def test_secrets_stay_out_of_repr():
+    settings = Settings.from_env({"NEXGEN_WAREHOUSE_URL": "postgresql://u:hunter2@db/x"})
+    assert settings.warehouse_url.endswith("@db/x")
+    assert "hunter2" not in repr(settings)
+
+
+def test_no_other_module_reads_a_nexgen_variable_and_every_one_is_a_setting():
+    package = Path(nexgen_assets.__file__).parent
+    reads = re.compile(r"(environ\.get|getenv)\(\s*[\"']NEXGEN_|environ\[[\"']NEXGEN_\w+[\"']\](?!\s*=)")
+    readers = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "settings.py" and reads.search(path.read_text())
+    ]
+    assert readers == []
+    mentioned = {name for path in package.rglob("*.py") for name in re.findall(r"NEXGEN_[A-Z_]+", path.read_text())}
+    assert mentioned - {"NEXGEN_"} <= set(variables())
