@@ -68,7 +68,7 @@ def _bad_text(columns: list[str]) -> Column:
 
 
 def clean_sales_lines(raw: DataFrame, ingested_at: dt.datetime | None = None) -> tuple[DataFrame, DataFrame]:
-    """Typed, defaulted order lines and the rows that break the contract (DESIGN §3).
+    """Typed, defaulted order lines and the rows that break the contract (the README's input contract).
 
     `ingested_at` (default now, UTC) bounds order_ts: a sale more than a day later is rejected.
     """

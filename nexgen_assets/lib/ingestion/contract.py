@@ -1,4 +1,4 @@
-"""The canonical input contract (DESIGN §3): column names, reason codes, file kinds."""
+"""The canonical input contract: column names, reason codes, file kinds."""
 
 from __future__ import annotations
 
