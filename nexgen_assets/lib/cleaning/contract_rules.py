@@ -52,8 +52,9 @@ def _record_json(raw: DataFrame) -> Column:
     return F.to_json(F.struct(*[F.col(c) for c in raw.columns if c not in skip]))
 
 
-def _split(typed: DataFrame, accepted_columns: list[str]) -> tuple[DataFrame, DataFrame]:
-    accepted = typed.where(F.col("reason").isNull()).select(*accepted_columns)
+def _split(typed: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Rows without a reason are accepted (every column but reason and record); the rest are rejects."""
+    accepted = typed.where(F.col("reason").isNull()).select(*[c for c in typed.columns if c not in ("reason", "record")])
     rejects = typed.where(F.col("reason").isNotNull()).select(*REJECT_COLUMNS)
     return accepted, rejects
 
@@ -122,8 +123,7 @@ def clean_sales_lines(raw: DataFrame, ingested_at: dt.datetime | None = None) ->
         F.col("reason"),
         F.col("record"),
     )
-    accepted_columns = [c for c in typed.columns if c not in ("reason", "record")]
-    return _split(typed, accepted_columns)
+    return _split(typed)
 
 
 def clean_inventory_snapshots(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -153,8 +153,7 @@ def clean_inventory_snapshots(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
         F.col("reason"),
         F.col("record"),
     )
-    accepted_columns = [c for c in typed.columns if c not in ("reason", "record")]
-    return _split(typed, accepted_columns)
+    return _split(typed)
 
 
 def rejects_by_reason(rejects: DataFrame) -> dict[str, int]:
