@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from nexgen_assets.demo.generator import FILE_FORMATS, GeneratorConfig, generate
+from nexgen_assets.demo.generator import FILE_FORMATS, HOLIDAY_NAMES, PROFILES, GeneratorConfig, generate
 from nexgen_assets.lib.storage.atomic import atomic_path
 from nexgen_assets.settings import Settings, current
 
@@ -46,25 +46,57 @@ def _home(args) -> Path:
     return home
 
 
+GENERATE_OVERRIDES = (
+    "stores",
+    "products",
+    "days",
+    "holdout_days",
+    "seed",
+    "start",
+    "defect_rate",
+    "formats",
+    "slow_mover_share",
+    "demand_scale",
+    "closed_days",
+)
+
+
+def _comma_separated(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _profile_values(field_name: str) -> str:
+    """The profiles' value of one config field ("demo 10, shop 1", or "28" if all agree) for help texts."""
+
+    def shown(value) -> str:
+        if isinstance(value, tuple):
+            return ",".join(value) or "none"
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+    values = {name: shown(getattr(config, field_name)) for name, config in PROFILES.items()}
+    if len(set(values.values())) == 1:
+        return next(iter(values.values()))
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
 def cmd_generate(args) -> int:
-    config = GeneratorConfig(
-        stores=args.stores,
-        products=args.products,
-        days=args.days,
-        seed=args.seed,
-        holdout_days=args.holdout_days,
-        start=dt.date.fromisoformat(args.start),
-        defect_rate=args.defect_rate,
-        formats=tuple(args.formats.split(",")),
-    )
+    """Generate from a profile; only the options given on the command line replace the profile's values."""
+    overrides = {name: getattr(args, name) for name in GENERATE_OVERRIDES if getattr(args, name) is not None}
+    try:
+        config = GeneratorConfig.for_profile(args.profile, **overrides)
+    except ValueError as error:
+        print(f"nexgen generate: {error}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     out = generate(Path(args.out), config)
     lines = sum(out.lines_per_file.values())
     defects = sum(sum(d.values()) for d in out.defects_per_file.values())
     print(
-        f"generated {len(out.sales_files)} sales files ({lines} order lines, {defects} injected defects) and "
-        f"{len(out.inventory_files)} inventory files in {out.incoming}; truth in {out.truth} "
-        f"({time.perf_counter() - started:.1f}s)"
+        f"generated {len(out.sales_files)} sales files ({lines} order lines, {defects} injected defects), "
+        f"{len(out.inventory_files)} inventory files and the promotion calendar "
+        f"{', '.join(p.name for p in out.promotion_files)} in {out.incoming}; truth in {out.truth} "
+        f"(profile {args.profile}: stores={config.stores}, products={config.products}, days={config.days}; "
+        f"{time.perf_counter() - started:.1f}s)"
     )
     return 0
 
@@ -174,16 +206,72 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexgen", description="NEX GEN sales forecasting platform")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser("generate", help="write synthetic order lines, inventory and truth files")
-    gen.add_argument("--out", default="data", help="folder that receives incoming/ and truth/")
-    gen.add_argument("--stores", type=int, default=10)
-    gen.add_argument("--products", type=int, default=50)
-    gen.add_argument("--days", type=int, default=730, help="days of history including the holdout")
-    gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--holdout-days", type=int, default=28, help="last days kept out of incoming/ as truth")
-    gen.add_argument("--start", default="2024-01-01", help="first day (ISO date)")
-    gen.add_argument("--defect-rate", type=float, default=0.001, help="share of order lines corrupted")
-    gen.add_argument("--formats", default=",".join(FILE_FORMATS), help="file formats to rotate through")
+    gen = sub.add_parser(
+        "generate",
+        help="write synthetic order lines, inventory, promotion calendar and truth files",
+        description="Write synthetic retail data from a profile. Options left out take the profile's value; "
+        "each default below names it per profile.",
+    )
+    gen.add_argument("--out", default="data", metavar="FOLDER", help="folder that receives incoming/ and truth/ (default: data)")
+    gen.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="demo",
+        help="demo: a chain of stores over two years; shop: one small store, ~90 mostly slow-moving products, "
+        "one year plus the holdout, closed on some holidays (default: demo)",
+    )
+    gen.add_argument("--stores", type=int, metavar="N", help=f"number of stores (default: {_profile_values('stores')})")
+    gen.add_argument("--products", type=int, metavar="N", help=f"number of products (default: {_profile_values('products')})")
+    gen.add_argument(
+        "--days", type=int, metavar="N", help=f"days generated, holdout included (default: {_profile_values('days')})"
+    )
+    gen.add_argument(
+        "--holdout-days",
+        type=int,
+        metavar="N",
+        help=f"last days kept out of incoming/ and written to truth/ (default: {_profile_values('holdout_days')})",
+    )
+    gen.add_argument(
+        "--seed", type=int, metavar="N", help=f"random seed; same seed, same files (default: {_profile_values('seed')})"
+    )
+    gen.add_argument(
+        "--start",
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help=f"first day, ISO date (default: {_profile_values('start')})",
+    )
+    gen.add_argument(
+        "--defect-rate",
+        type=float,
+        metavar="SHARE",
+        help=f"share of order lines corrupted on purpose (default: {_profile_values('defect_rate')})",
+    )
+    gen.add_argument(
+        "--formats",
+        type=_comma_separated,
+        metavar="LIST",
+        help=f"comma-separated sales file formats to rotate through, of {','.join(FILE_FORMATS)} "
+        f"(default: {_profile_values('formats')})",
+    )
+    gen.add_argument(
+        "--slow-mover-share",
+        type=float,
+        metavar="SHARE",
+        help=f"share of products that sell rarely (default: {_profile_values('slow_mover_share')})",
+    )
+    gen.add_argument(
+        "--demand-scale",
+        type=float,
+        metavar="FACTOR",
+        help=f"multiplier on every expected demand (default: {_profile_values('demand_scale')})",
+    )
+    gen.add_argument(
+        "--closed-days",
+        type=_comma_separated,
+        metavar="NAMES",
+        help=f"comma-separated holidays on which stores are shut and sell nothing, of {','.join(HOLIDAY_NAMES)}; "
+        f"'' for none (default: {_profile_values('closed_days')})",
+    )
     gen.set_defaults(func=cmd_generate)
 
     run = sub.add_parser("run", help="ingest new files and materialize every missing or stale asset")

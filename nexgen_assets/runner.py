@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from nexgen_assets.defs.partitions import inventory_files, sales_files
-from nexgen_assets.lib.ingestion.contract import is_inventory_file, is_landable
+from nexgen_assets.lib.ingestion.contract import is_inventory_file, is_landable, is_promotion_file
 
 FILE_JOBS = {
     sales_files.name: ("sales_file_job", dg.AssetKey("clean_sales")),
@@ -43,10 +43,10 @@ class PassOutcome:
 
 
 def landed_files(incoming: Path) -> tuple[list[str], list[str]]:
-    """Finished files in the landing folder, split into sales and inventory, by name."""
+    """Finished files in the landing folder, split into sales and inventory, by name (promotion calendars aside)."""
     if not incoming.is_dir():
         return [], []
-    names = sorted(p.name for p in incoming.iterdir() if p.is_file() and is_landable(p))
+    names = sorted(p.name for p in incoming.iterdir() if p.is_file() and is_landable(p) and not is_promotion_file(p))
     return [n for n in names if not is_inventory_file(n)], [n for n in names if is_inventory_file(n)]
 
 

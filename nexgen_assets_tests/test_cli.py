@@ -1,8 +1,13 @@
 """The `nexgen` command as a user runs it: a fresh process, its own Dagster home."""
 
+import json
 import os
 import subprocess
 import sys
+
+import pandas as pd
+
+from nexgen_assets.cli import build_parser
 
 
 def _nexgen(*args, env):
@@ -30,3 +35,31 @@ def test_generate_then_run_reports_and_fails_on_a_bad_file(tmp_path):
     assert "registered 9 new file(s), ingested 8" in run.stdout
     assert "fact_sales_daily" in run.stdout and "lake: " in run.stdout
     assert (tmp_path / "dagster_home").is_dir()
+
+
+def test_generate_shop_profile_takes_only_the_options_given(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXGEN_", "DAGSTER_"))}
+    generated = _nexgen("generate", "--profile", "shop", "--products", "20", "--out", str(tmp_path), env=env)
+
+    assert generated.returncode == 0, generated.stderr
+    assert "promotions_2024.csv" in generated.stdout and "profile shop" in generated.stdout
+    config = json.loads((tmp_path / "truth" / "manifest.json").read_text())["config"]
+    assert (config["stores"], config["products"], config["days"], config["holdout_days"]) == (1, 20, 393, 28)
+    assert config["closed_days"] == ["new_year", "easter", "christmas"]
+    oracle = pd.read_parquet(tmp_path / "truth" / "oracle.parquet")
+    assert oracle["product_id"].nunique() == 20 and oracle["store_id"].nunique() == 1
+    assert sorted(p.name for p in (tmp_path / "incoming").glob("sales_*")) == [f"sales_2024-{m:02d}.csv" for m in range(1, 13)]
+    assert (tmp_path / "incoming" / "promotions_2024.csv").stat().st_size > 0
+
+
+def test_generate_defaults_to_the_demo_profile_and_names_a_bad_option(tmp_path):
+    args = build_parser().parse_args(["generate"])
+    assert (args.profile, args.stores, args.products, args.days) == ("demo", None, None, None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXGEN_", "DAGSTER_"))}
+
+    helped = _nexgen("generate", "--help", env=env)
+    assert "--profile {demo,shop}" in helped.stdout and "(default: demo 10, shop 1)" in helped.stdout
+    rejected = _nexgen("generate", "--profile", "shop", "--demand-scale", "0", "--out", str(tmp_path / "out"), env=env)
+    assert rejected.returncode == 2
+    assert "demand_scale must be a positive number" in rejected.stderr
+    assert not (tmp_path / "out").exists()

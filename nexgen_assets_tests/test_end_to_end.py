@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from nexgen_assets.definitions import build_definitions
@@ -27,7 +28,9 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     outcome = run_pass(defs, instance, home / "incoming")
 
     assert outcome.ok, [str(f) for f in outcome.failures]
-    assert sorted(outcome.registered) == sorted(landed) and outcome.refreshed
+    calendars = [n for n in landed if n.startswith("promotions_")]
+    assert calendars and sorted(outcome.registered) == sorted(set(landed) - set(calendars)) and outcome.refreshed
+    assert len(resources["lake"].read_frame("promotions")) > 0
     warehouse = resources["warehouse"]
     forecast = warehouse.read_table("fact_forecast")
     oracle = pd.read_parquet(small_dataset / "truth" / "oracle.parquet")
@@ -38,6 +41,7 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     assert forecast["horizon"].min() == 1 and forecast["horizon"].max() == 28
     assert pd.to_datetime(forecast["date"]).min().date() == pd.Timestamp(manifest["holdout_start"]).date()
     assert ((forecast["p10"] <= forecast["p50"]) & (forecast["p50"] <= forecast["p90"])).all()
+    assert (forecast["mean"] >= 0).all() and forecast["mean"].sum() > 0
     assert (forecast["p10"] >= 0).all() and forecast["forecast_run_id"].nunique() == 1
     assert forecast["p50"].sum() > 0
 
@@ -57,12 +61,24 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     }
 
     registry = warehouse.read_table("model_registry")
-    assert len(registry) == 1 and registry["model_name"].iat[0] in {"xgboost", "random_forest", "lstm"}
+    metrics = warehouse.read_table("model_metrics")
+    candidates = set(metrics.loc[metrics["scope"] == "all", "model"])
+    assert candidates == {"seasonal_naive", "xgboost", "random_forest", "lstm", "ets", "theta", "croston",
+                          "blend", "segment_choice", "segment_blend"}
+    assert len(registry) == 1 and registry["model_name"].iat[0] in candidates - {"seasonal_naive"}
     assert registry["mase"].iat[0] < registry["baseline_mase"].iat[0]
+    assert set(json.loads(registry["components"].iat[0])) <= candidates
     assert set(forecast["model_name"]) == set(registry["model_name"])
     assert set(forecast["model_version"]) == set(registry["model_version"])
-    metrics = warehouse.read_table("model_metrics")
-    assert set(metrics.loc[metrics["scope"] == "all", "model"]) == {"seasonal_naive", "xgboost", "random_forest", "lstm"}
+
+    levels = warehouse.read_table("fact_forecast_levels")
+    assert set(levels["level"]) == {"total", "store", "category", "store_category"}
+    total = levels[levels["level"] == "total"]
+    assert len(total) == 28 and total["mean"].sum() == pytest.approx(forecast["mean"].sum(), rel=1e-6)
+    assert ((total["p10"] <= total["p50"]) & (total["p50"] <= total["p90"])).all()
+    summed_width = forecast.groupby("date")["p90"].sum() - forecast.groupby("date")["p10"].sum()
+    assert (total.set_index(pd.to_datetime(total["date"]).dt.date)["p90"] - total.set_index(
+        pd.to_datetime(total["date"]).dt.date)["p10"]).mean() < summed_width.mean()
 
     plan = warehouse.read_table("fact_inventory_plan")
     assert len(plan) == forecast.groupby(["store_id", "product_id"]).ngroups

@@ -9,7 +9,7 @@ sales_file_assets = dg.AssetSelection.assets(
 )
 inventory_file_assets = dg.AssetSelection.assets("raw_inventory", "inventory_rejects")
 training_assets = dg.AssetSelection.groups("models") | dg.AssetSelection.assets(
-    "backtest_results", "backtest_interval_quantiles", "backtest_timings", "model_leaderboard"
+    "backtest_results", "backtest_interval_quantiles", "backtest_candidate_weights", "backtest_timings", "model_leaderboard"
 )
 
 sales_file_job = dg.define_asset_job(
@@ -24,6 +24,13 @@ sales_file_refresh_job = dg.define_asset_job(
     tags={REFRESH_TAG: "true"},
     description="Ingest one landed sales file and refresh daily tables, features, forecast and marts in the same run "
     "(no retraining): the quick path when a single file lands.",
+)
+
+promotions_refresh_job = dg.define_asset_job(
+    "promotions_refresh_job",
+    selection=dg.AssetSelection.assets("raw_promotions").downstream().required_multi_asset_neighbors() - training_assets,
+    tags={REFRESH_TAG: "true"},
+    description="Re-read the promotion calendar and refresh features, forecast and marts with the planned promotions.",
 )
 
 inventory_file_job = dg.define_asset_job(

@@ -1,5 +1,6 @@
 """Sensors: new files in the landing folder become partitions and runs within seconds."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from nexgen_assets.defs import jobs
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.ingestion.contract import is_inventory_file
 from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
+from nexgen_assets.lib.ingestion.promotions import promotion_files
 from nexgen_assets.lib.ingestion.source_db import Batch
 from nexgen_assets.resources import LandingZoneResource, SourceDatabaseResource
 from nexgen_assets.settings import current
@@ -76,6 +78,23 @@ def _ingested_files(instance: dg.DagsterInstance, incoming: Path) -> dict[str, d
                 stat = path.stat()
                 known[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
     return known
+
+
+@dg.sensor(
+    name="promotions_sensor",
+    job=jobs.promotions_refresh_job,
+    minimum_interval_seconds=settings.landing_interval_seconds,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-reads the promotion calendar when a promotions_* file is added, changed or removed.",
+)
+def promotions_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
+    """One refresh per distinct set of calendar contents (the run key is the hash of every file's bytes)."""
+    files = promotion_files(Path(landing.incoming_dir))
+    fingerprint = json.dumps({p.name: content_hash(p) for p in files}, sort_keys=True)
+    if fingerprint == context.cursor:
+        return dg.SkipReason("promotion calendar unchanged")
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"promotions:{digest}")], cursor=fingerprint)
 
 
 @dg.sensor(

@@ -6,6 +6,10 @@ promotions with uplift and a post-promo dip, price changes with elasticity), the
 simulates stock with a reorder policy so that sales are capped by stock on hand.
 Sales become order lines in monthly files of the canonical contract; the last
 `holdout_days` are not landed and go to `truth/` with the expected demand (the oracle).
+The planned promotions are landed too, holdout included, because a retailer knows
+them ahead and forecasts may use them as known future inputs.
+
+Two profiles: "demo" (a chain, two years) and "shop" (one small store, one year).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +52,7 @@ _HOLIDAY_EFFECT = {
     "christmas": 0.15,
     "new_years_eve": 1.3,
 }
+HOLIDAY_NAMES = tuple(_HOLIDAY_EFFECT)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class GeneratorConfig:
     formats: tuple[str, ...] = FILE_FORMATS
     slow_mover_share: float = 0.25
     extra_columns: tuple[str, ...] = field(default=("channel",))
+    demand_scale: float = 1.0
+    closed_days: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("stores", "products", "days"):
@@ -76,6 +83,34 @@ class GeneratorConfig:
         unknown = set(self.formats) - set(FILE_FORMATS)
         if unknown or not self.formats:
             raise ValueError(f"formats must be a non-empty subset of {FILE_FORMATS}, got {self.formats}")
+        if not 0 <= self.slow_mover_share <= 1:
+            raise ValueError(f"slow_mover_share must be in [0, 1], got {self.slow_mover_share}")
+        if not (self.demand_scale > 0 and np.isfinite(self.demand_scale)):
+            raise ValueError(f"demand_scale must be a positive number, got {self.demand_scale}")
+        if isinstance(self.closed_days, str) or not set(self.closed_days) <= set(HOLIDAY_NAMES):
+            raise ValueError(f"closed_days must be holiday names from {HOLIDAY_NAMES}, got {self.closed_days!r}")
+
+    @classmethod
+    def for_profile(cls, name: str, **overrides) -> GeneratorConfig:
+        """A named profile's settings, with the given fields replaced."""
+        if name not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {name!r}")
+        return replace(PROFILES[name], **overrides)
+
+
+PROFILES: dict[str, GeneratorConfig] = {
+    "demo": GeneratorConfig(),
+    "shop": GeneratorConfig(
+        stores=1,
+        products=90,
+        days=365 + 28,
+        holdout_days=28,
+        formats=("csv",),
+        slow_mover_share=0.45,
+        demand_scale=0.7,
+        closed_days=("new_year", "easter", "christmas"),
+    ),
+}
 
 
 @dataclass
@@ -88,6 +123,7 @@ class GeneratedData:
     inventory_files: list[Path]
     lines_per_file: dict[str, int]
     defects_per_file: dict[str, dict[str, int]]
+    promotion_files: list[Path]
 
 
 def store_ids(n: int) -> np.ndarray:
@@ -96,6 +132,17 @@ def store_ids(n: int) -> np.ndarray:
 
 def product_ids(n: int) -> np.ndarray:
     return np.array([f"P{i + 1:05d}" for i in range(n)])
+
+
+def closed_dates(dates: pd.DatetimeIndex, closed_days: tuple[str, ...]) -> list[dt.date]:
+    """The days within `dates` on which the stores are shut, from holiday names."""
+    first, last = dates[0].date(), dates[-1].date()
+    return sorted(
+        day
+        for year in range(first.year, last.year + 1)
+        for day, name in holidays_for_year(year).items()
+        if name in closed_days and first <= day <= last
+    )
 
 
 def _holiday_multiplier(dates: pd.DatetimeIndex) -> np.ndarray:
@@ -165,6 +212,8 @@ def expected_demand(config: GeneratorConfig, rng: np.random.Generator) -> dict[s
     slope = rng.normal(0.05, 0.12, size=(n_s, n_p))
     trend = np.exp(slope[:, :, None] * (np.arange(n_t)[None, None, :] / 365.0))
     holiday = _holiday_multiplier(dates)
+    is_open = ~np.isin(dates.date, closed_dates(dates, config.closed_days))
+    holiday[~is_open] = 0.0
     promo, discount = _promotions(rng, n_p, n_t)
     regular = _regular_prices(rng, base_price, n_t)
     price = np.round(regular * (1.0 - discount), 2)
@@ -174,7 +223,7 @@ def expected_demand(config: GeneratorConfig, rng: np.random.Generator) -> dict[s
     dip = _post_promo_dip(promo)
     dow = dates.dayofweek.to_numpy()
     per_product_day = weekly[category][:, dow] * yearly[category] * price_effect * display_lift * dip
-    lam = (
+    lam = config.demand_scale * (
         level[None, :, None]
         * store_factor[:, None, None]
         * trend
@@ -185,8 +234,10 @@ def expected_demand(config: GeneratorConfig, rng: np.random.Generator) -> dict[s
         "expected": lam,
         "price": price,
         "promo": promo,
+        "discount": discount,
         "category": category,
         "dates": dates,
+        "is_open": is_open,
     }
 
 
@@ -233,8 +284,12 @@ def _order_lines(
     dates: pd.DatetimeIndex,
     rng: np.random.Generator,
     extra_columns: tuple[str, ...],
+    is_open: np.ndarray,
 ) -> pd.DataFrame:
-    """Split each store-product-day's units into order lines, plus a few later returns."""
+    """Split each store-product-day's units into order lines, plus a few later returns.
+
+    A return that would fall on a closed day moves to the next open day (or is dropped at the end).
+    """
     s, p, t = np.nonzero(sales)
     units = sales[s, p, t].astype(np.int64)
     n_lines = 1 + rng.binomial(units - 1, 0.3)
@@ -246,6 +301,10 @@ def _order_lines(
     returned = rng.random(len(units)) < 0.01
     r_cells = np.nonzero(returned)[0]
     r_day = np.minimum(t[r_cells] + rng.integers(1, 11, size=len(r_cells)), sales.shape[2] - 1)
+    open_days = np.flatnonzero(is_open)
+    next_open = np.searchsorted(open_days, r_day)
+    kept = next_open < len(open_days)
+    r_cells, r_day = r_cells[kept], open_days[next_open[kept]]
 
     cell = np.r_[line_cell, r_cells]
     day = np.r_[t[line_cell], r_day]
@@ -273,6 +332,29 @@ def _order_lines(
         lines["channel"] = np.where(rng.random(len(lines)) < 0.2, "click_and_collect", "in_store")
     lines["_day"] = day
     return lines.sort_values(["_day", "order_ts", "order_id"], kind="stable").reset_index(drop=True)
+
+
+def promotion_calendar(
+    promo: np.ndarray, discount: np.ndarray, dates: pd.DatetimeIndex, n_stores: int
+) -> pd.DataFrame:
+    """The planned promotions, one row per store and event (a run of consecutive promo days of a product).
+
+    `discount` is the fraction taken off the regular price; events are chain-wide, so every store lists them.
+    """
+    edges = np.diff(np.pad(promo.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    product, first_day = np.nonzero(edges == 1)
+    _, after_last_day = np.nonzero(edges == -1)
+    events = pd.DataFrame(
+        {
+            "product_id": product_ids(promo.shape[0])[product],
+            "start_date": dates[first_day].strftime("%Y-%m-%d"),
+            "end_date": dates[after_last_day - 1].strftime("%Y-%m-%d"),
+            "discount": discount[product, first_day],
+        }
+    )
+    stores = pd.DataFrame({"store_id": store_ids(n_stores)})
+    calendar = stores.merge(events, how="cross")
+    return calendar.sort_values(["store_id", "start_date", "product_id"], kind="stable").reset_index(drop=True)
 
 
 def inject_defects(
@@ -324,7 +406,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
-    """Generate order-line and inventory files under out/incoming and the truth under out/truth."""
+    """Generate order-line, inventory and promotion files under out/incoming and the truth under out/truth."""
     rng = np.random.default_rng(config.seed)
     drivers = expected_demand(config, rng)
     lam = drivers["expected"]
@@ -333,7 +415,14 @@ def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
     sales, end_stock, lead = simulate_stock(demand, lam, rng)
     dates = drivers["dates"]
     lines = _order_lines(
-        sales, drivers["price"], drivers["promo"], drivers["category"], dates, rng, config.extra_columns
+        sales,
+        drivers["price"],
+        drivers["promo"],
+        drivers["category"],
+        dates,
+        rng,
+        config.extra_columns,
+        drivers["is_open"],
     )
 
     incoming = Path(out) / "incoming"
@@ -374,6 +463,10 @@ def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
         write_table(frame, path)
         inventory_files.append(path)
 
+    promotions = promotion_calendar(drivers["promo"], drivers["discount"], dates, config.stores)
+    promotions_path = incoming / f"promotions_{dates[0].year}.csv"
+    write_table(promotions, promotions_path)
+
     net = np.zeros_like(sales)
     np.add.at(
         net,
@@ -411,6 +504,16 @@ def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
         "holdout_start": holdout_start.isoformat() if holdout_start else None,
         "lines_per_file": lines_per_file,
         "defects_per_file": defects_per_file,
+        "promotion_files": [promotions_path.name],
+        "closed_dates": [day.isoformat() for day in closed_dates(dates, config.closed_days)],
     }
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return GeneratedData(incoming, truth, sales_files, inventory_files, lines_per_file, defects_per_file)
+    return GeneratedData(
+        incoming=incoming,
+        truth=truth,
+        sales_files=sales_files,
+        inventory_files=inventory_files,
+        lines_per_file=lines_per_file,
+        defects_per_file=defects_per_file,
+        promotion_files=[promotions_path],
+    )

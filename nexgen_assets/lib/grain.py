@@ -7,3 +7,6 @@ every model on features rebuilt for the new value.
 
 SERIES_KEYS = ["store_id", "product_id"]
 HORIZON_DAYS = 28
+MODEL_SPANS = ((1, 7), (8, 14), (15, HORIZON_DAYS))
+"""Horizon spans served by separate direct models: a span's model reads demand lagged at least its last day,
+so tomorrow's forecast sees last week rather than last month."""

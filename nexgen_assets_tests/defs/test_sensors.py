@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from nexgen_assets.defs.sensors import sales_landing_sensor
+from nexgen_assets.defs.sensors import promotions_sensor, sales_landing_sensor
 from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
 from nexgen_assets.resources import LandingZoneResource
 from nexgen_assets_tests.conftest import ONE_LINE_SALES, land
@@ -99,3 +99,22 @@ def test_a_lone_sales_file_is_ingested_and_refreshed_in_one_run(tmp_path):
     assert sorted((r.job_name, r.partition_key) for r in second.run_requests) == [
         ("sales_file_job", "sales_b.csv"), ("sales_file_job", "sales_c.csv")
     ]
+
+
+def test_a_promotion_calendar_is_not_order_lines_and_a_change_requests_one_refresh(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    land(tmp_path, "promotions_2025.csv", "store_id,product_id,start_date,end_date,discount\nS,P,2025-01-01,2025-01-03,0.1\n")
+    assert _tick(instance, tmp_path).run_requests == []
+
+    def promotions_tick(cursor=None):
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"landing": LandingZoneResource(incoming_dir=str(tmp_path))}
+        )
+        return promotions_sensor(context)
+
+    first = promotions_tick()
+    assert [r.job_name for r in first.run_requests] == [None] and first.run_requests[0].run_key.startswith("promotions:")
+    assert isinstance(promotions_tick(first.cursor), dg.SkipReason)
+    land(tmp_path, "promotions_2025.csv", "store_id,product_id,start_date,end_date,discount\nS,P,2025-01-01,2025-01-04,0.1\n")
+    changed = promotions_tick(first.cursor)
+    assert changed.run_requests[0].run_key != first.run_requests[0].run_key

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from nexgen_assets.lib.evaluation.live_accuracy import forecasts_with_actuals, score_points
-from nexgen_assets.lib.features.feature_table import feature_columns
+from nexgen_assets.lib.features.feature_table import DEMAND_LAGS, LAGS, ROLLING_WINDOWS, all_feature_columns
 from nexgen_assets.lib.marts.dimensions import date_dimension
 from nexgen_assets.lib.storage import warehouse as wh
 from nexgen_assets_tests.conftest import pg_engine
@@ -38,9 +38,12 @@ def publish_known_marts(engine) -> pd.DataFrame:
                              "forecast_origin": D0 + dt.timedelta(days=49),
                              "store_id": "S1", "product_id": "P1",
                              "date": [D0 + dt.timedelta(days=50 + h) for h in range(20)], "horizon": list(range(1, 21)),
-                             "p10": 1.0, "p50": 2.5, "p90": 4.0,
+                             "mean": 2.5, "p10": 1.0, "p50": 2.5, "p90": 4.0,
                              "created_at": dt.datetime(2025, 2, 19, 5, 0)})
     wh.replace_table(engine, "fact_forecast", forecast)
+    levels = forecast[["forecast_run_id", "date", "horizon", "mean", "p10", "p50", "p90"]].assign(
+        level="total", store_id="All", category="All")
+    wh.replace_table(engine, "fact_forecast_levels", levels)
     wh.replace_table(engine, "fact_forecast_accuracy", score_points(forecasts_with_actuals(engine)))
     plan = pd.DataFrame({"store_id": ["S1", "S1"], "product_id": ["P1", "P2"], "status": ["ok", "stockout risk"]})
     wh.replace_table(engine, "fact_inventory_plan", plan, ("store_id", "product_id"))
@@ -75,12 +78,13 @@ def feature_panel(series: int = 6, days: int = 200, seed: int = 0) -> pd.DataFra
         f = pd.DataFrame({"store_id": f"S{s % 2}", "product_id": f"P{s}", "category": "c", "date": dates.date,
                           "quantity": qty, "is_future": np.arange(days + H) >= days})
         q = pd.Series(qty)
-        for col in feature_columns(H):
+        for col in all_feature_columns():
             f[col] = 0.0
-        for extra in (0, 7, 14, 21, 28, 336):
-            f[f"lag_{H + extra}"] = q.shift(H + extra)
-        for w in (7, 28, 56, 182):
-            f[f"rmean_{w}_l{H}"] = q.shift(H).rolling(w, min_periods=1).mean()
+        for lag in DEMAND_LAGS:
+            for extra in LAGS:
+                f[f"lag_{lag + extra}"] = q.shift(lag + extra)
+            for w in ROLLING_WINDOWS:
+                f[f"rmean_{w}_l{lag}"] = q.shift(lag).rolling(w, min_periods=1).mean()
         f["day_of_week"] = dates.dayofweek + 1
         f["is_weekend"] = (dates.dayofweek >= 5).astype(int)
         frames.append(f)
@@ -92,6 +96,9 @@ FAST = {
     "xgboost": {"n_estimators": 60},
     "random_forest": {"n_estimators": 20},
     "lstm": {"epochs": 2, "units": 8, "dense_units": 8, "max_windows": 400},
+    "ets": {},
+    "theta": {},
+    "croston": {},
 }
 
 

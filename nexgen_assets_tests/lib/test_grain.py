@@ -2,7 +2,7 @@
 
 from nexgen_assets.lib.evaluation.metrics import HORIZON_BUCKETS
 from nexgen_assets.lib.features.feature_table import feature_columns
-from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
+from nexgen_assets.lib.grain import HORIZON_DAYS, MODEL_SPANS, SERIES_KEYS
 from nexgen_assets.lib.models.catalog import MODELS
 
 
@@ -20,3 +20,10 @@ def test_horizon_defaults_follow_the_grain():
 def test_horizon_buckets_cover_every_day_once():
     days = [d for lo, hi in HORIZON_BUCKETS for d in range(lo, hi + 1)]
     assert days == list(range(1, HORIZON_DAYS + 1))
+
+
+def test_model_spans_cover_every_day_once_and_their_lags_exist():
+    days = [d for lo, hi in MODEL_SPANS for d in range(lo, hi + 1)]
+    assert days == list(range(1, HORIZON_DAYS + 1))
+    for _, last in MODEL_SPANS:
+        assert f"lag_{last}" in feature_columns(last)

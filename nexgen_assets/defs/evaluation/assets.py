@@ -40,7 +40,14 @@ class BacktestConfig(dg.Config):
             "backtest_interval_quantiles",
             deps=[*MODELS_ASSETS, "sales_features"],
             kinds={"pandas", "parquet"},
-            description="Quantiles of scaled backtest residuals per model and horizon: the champion's p10/p90.",
+            description="q10/q50/q90 of scaled backtest residuals per candidate, level, segment and horizon bucket: "
+            "the champion's calibrated p10/p50/p90 at series and aggregate levels.",
+        ),
+        dg.AssetSpec(
+            "backtest_candidate_weights",
+            deps=[*MODELS_ASSETS, "sales_features"],
+            kinds={"pandas", "parquet"},
+            description="Weights of every champion candidate per segment and component model (a single model: weight 1).",
         ),
         dg.AssetSpec(
             "backtest_timings",
@@ -80,6 +87,14 @@ def backtest_results(
         asset_key="backtest_interval_quantiles",
         metadata={"rows": lake.write_frame(outcome.interval_quantiles, "backtest_interval_quantiles")},
     )
+    weights = outcome.weight_table()
+    yield dg.MaterializeResult(
+        asset_key="backtest_candidate_weights",
+        metadata={
+            "rows": lake.write_frame(weights, "backtest_candidate_weights"),
+            "candidates": dg.MetadataValue.md(weights.to_markdown(index=False)),
+        },
+    )
     seconds = outcome.timings.groupby("model")["seconds"].sum().round(1).to_dict()
     yield dg.MaterializeResult(
         asset_key="backtest_timings",
@@ -91,15 +106,17 @@ def backtest_results(
 
 
 @dg.asset(
-    deps=["backtest_results", "backtest_timings"],
+    deps=["backtest_results", "backtest_timings", "backtest_candidate_weights"],
     group_name="evaluation",
     kinds={"pandas", "sql"},
     io_manager_key="warehouse_io_manager",
     metadata={"table": "model_metrics", "primary_key": ["model", "scope"]},
 )
 def model_leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> pd.DataFrame:
-    """Metrics per model over all folds, and per horizon bucket; published as model_metrics."""
-    board = build_leaderboard(lake.read_frame("backtest_results"), lake.read_frame("backtest_timings"))
+    """Metrics per candidate (model or blend) over all folds, and per horizon bucket; published as model_metrics."""
+    board = build_leaderboard(
+        lake.read_frame("backtest_results"), lake.read_frame("backtest_timings"), lake.read_frame("backtest_candidate_weights")
+    )
     ranked = board[board["scope"] == "all"]
     context.add_output_metadata(
         {

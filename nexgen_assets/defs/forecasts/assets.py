@@ -7,11 +7,12 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.evaluation.champion import interval_quantiles, serving_champion
+from nexgen_assets.lib.evaluation.champion import champion_components, interval_quantiles, serving_champion
 from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame, forecast_summary
 from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory, stock_positions
+from nexgen_assets.lib.forecasts.levels import level_forecasts
 from nexgen_assets.lib.models.inputs import future_of, history_of, recent_features
-from nexgen_assets.lib.quality.schemas import ForecastSchema
+from nexgen_assets.lib.quality.schemas import ForecastLevelsSchema, ForecastSchema
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 
@@ -40,13 +41,16 @@ def sales_forecast(
     model_store: ModelStoreResource,
     warehouse: WarehouseResource,
 ):
-    """The next horizon (28 days) of every live series from the champion in model_registry (never just the newest file)."""
+    """The next horizon (28 days) of every live series from the champion in model_registry (never just the newest file):
+    its expected value `mean` and calibrated p10/p50/p90."""
     started = time.perf_counter()
     champion = _serving_champion(warehouse)
-    model = model_store.load(champion["model_name"], champion["model_version"])
+    versions, weights = champion_components(champion)
+    models = {name: model_store.load(name, version) for name, version in versions.items()}
     extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
     forecast = forecast_frame(
-        model,
+        models,
+        weights,
         history_of(extract),
         future_of(extract),
         interval_quantiles(champion),
@@ -63,6 +67,58 @@ def sales_forecast(
         }
     )
     return forecast
+
+
+@dg.asset(
+    deps=["sales_forecast"],
+    group_name="forecasts",
+    kinds={"pandas", "sql"},
+    io_manager_key="warehouse_io_manager",
+    metadata={
+        "table": "fact_forecast_levels",
+        "replace_by": ["forecast_run_id"],
+        "primary_key": ["forecast_run_id", "level", "store_id", "category", "date"],
+        "indexes": [["date"]],
+    },
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def sales_forecast_levels(
+    context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource, warehouse: WarehouseResource
+):
+    """The latest forecast run at total, store, category and store x category level, with intervals calibrated
+    at each level: what the dashboard and Power BI show above the series."""
+    run_id = _latest_forecast_run(context)
+    forecast = warehouse.read_rows("fact_forecast", {"forecast_run_id": run_id},
+                                   ["store_id", "product_id", "date", "horizon", "mean"])
+    categories = (
+        lake.read(spark.spark_session, "sales_features").where("is_future").select("product_id", "category").distinct()
+        .toPandas()
+    )
+    forecast = forecast.merge(categories, on="product_id", how="left").fillna({"category": "unknown"})
+    champion = _serving_champion(warehouse)
+    levels = level_forecasts(forecast, interval_quantiles(champion), champion["model_name"])
+    levels.insert(0, "forecast_run_id", run_id)
+    levels["date"] = pd.to_datetime(levels["date"]).dt.date
+    levels["horizon"] = levels["horizon"].astype("int64")
+    ForecastLevelsSchema.validate(levels, lazy=True)
+    total = levels[levels["level"] == "total"]
+    context.add_output_metadata(
+        {
+            "forecast_run_id": run_id,
+            "rows": len(levels),
+            "total_mean": round(float(total["mean"].sum()), 1),
+            "total_p10_p90_first_day": f"{total['p10'].iat[0]:.0f} - {total['p90'].iat[0]:.0f}" if len(total) else "",
+        }
+    )
+    return levels
+
+
+def _latest_forecast_run(context: dg.AssetExecutionContext) -> str:
+    """The forecast run the last sales_forecast materialization published."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("sales_forecast"))
+    if event is None or event.asset_materialization is None:
+        raise dg.Failure(f"{context.asset_key.path[-1]} needs a published forecast: materialize sales_forecast first")
+    return event.asset_materialization.metadata["forecast_run_id"].value
 
 
 def _serving_champion(warehouse: WarehouseResource):
@@ -97,10 +153,7 @@ def inventory_plan(
     warehouse: WarehouseResource,
 ):
     """Stock on hand, days of cover, stockout date, safety stock, reorder point and order per series."""
-    event = context.instance.get_latest_materialization_event(dg.AssetKey("sales_forecast"))
-    if event is None or event.asset_materialization is None:
-        raise dg.Failure("inventory_plan needs a published forecast: materialize sales_forecast first")
-    run_id = event.asset_materialization.metadata["forecast_run_id"].value
+    run_id = _latest_forecast_run(context)
     forecast = warehouse.read_rows(
         "fact_forecast", {"forecast_run_id": run_id}, ["store_id", "product_id", "date", "p10", "p50", "p90"]
     )

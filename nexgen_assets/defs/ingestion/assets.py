@@ -1,6 +1,7 @@
 """Landed files -> raw lake tables, one partition per file, row numbers kept for lineage."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
@@ -14,8 +15,14 @@ from nexgen_assets.defs.ingestion.checks import (
 )
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.lib.cleaning.contract_rules import clean_inventory_snapshots
-from nexgen_assets.lib.ingestion.contract import INVENTORY_REQUIRED, SALES_REQUIRED, ContractError
+from nexgen_assets.lib.ingestion.contract import (
+    INVENTORY_REQUIRED,
+    PROMOTIONS_PREFIX,
+    SALES_REQUIRED,
+    ContractError,
+)
 from nexgen_assets.lib.ingestion.landing import content_hash
+from nexgen_assets.lib.ingestion.promotions import promotion_files, read_promotion_calendar
 from nexgen_assets.lib.ingestion.reader import SOURCE_FILE, read_landed_file, with_row_numbers
 from nexgen_assets.lib.ingestion.source_db import Batch, is_batch_key
 from nexgen_assets.resources import LakeResource, LandingZoneResource, SourceDatabaseResource
@@ -133,3 +140,46 @@ def raw_inventory(
         },
     )
     yield dg.MaterializeResult(asset_key="inventory_rejects", metadata={"rows_rejected": rows_rejected})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "raw_promotions",
+            kinds={"pandas", "parquet"},
+            description="The promotion calendar (promotions_* files): planned promotions per store, product and days, "
+            "read by the models as a known future input.",
+        ),
+        dg.AssetSpec(
+            "promotion_rejects",
+            kinds={"pandas", "parquet"},
+            description="Calendar rows that cannot be a promotion, with the file, row number and reason.",
+        ),
+    ],
+    group_name="ingestion",
+)
+def raw_promotions(context: dg.AssetExecutionContext, landing: LandingZoneResource, lake: LakeResource):
+    """Every promotions_* file in the landing folder, read whole (a corrected file replaces what it said)."""
+    incoming = Path(landing.incoming_dir)
+    files = promotion_files(incoming)
+    try:
+        calendar = read_promotion_calendar(files)
+    except ContractError as error:
+        raise dg.Failure(description=str(error)) from error
+    if not files:
+        context.log.info(f"no {PROMOTIONS_PREFIX}* file in {incoming}: forecasts assume no planned promotion")
+    yield dg.MaterializeResult(
+        asset_key="raw_promotions",
+        metadata={
+            "files": ", ".join(sorted(p.name for p in files)) or "none",
+            "rows_read": calendar.rows_read,
+            "promotions": lake.write_frame(calendar.accepted, "promotions"),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="promotion_rejects",
+        metadata={
+            "rows": lake.write_frame(calendar.rejects, "promotion_rejects"),
+            "by_reason": dg.MetadataValue.json(calendar.rejects["reason"].value_counts().to_dict()),
+        },
+    )

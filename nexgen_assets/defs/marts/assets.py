@@ -93,7 +93,7 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
 
 
 @dg.asset(
-    deps=["fact_sales_daily", "dim_date", "dim_product", "sales_forecast", "forecast_accuracy"],
+    deps=["fact_sales_daily", "dim_date", "dim_product", "sales_forecast", "sales_forecast_levels", "forecast_accuracy"],
     group_name="marts",
     kinds={"sql"},
     automation_condition=dg.AutomationCondition.eager(),

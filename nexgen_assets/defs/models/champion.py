@@ -1,8 +1,11 @@
-"""Promotion: the best backtested model becomes champion only if it beats the seasonal-naive baseline."""
+"""Promotion: the best backtested candidate (a model or a blend) becomes champion only if it beats the seasonal-naive baseline."""
+
+import json
 
 import dagster as dg
 import pandas as pd
 
+from nexgen_assets.lib.evaluation.blends import components
 from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row, serving_champion
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
@@ -17,7 +20,7 @@ beats_seasonal_naive = dg.AssetCheckSpec(
 @dg.asset(
     group_name="models",
     kinds={"sql"},
-    deps=["backtest_interval_quantiles"],
+    deps=["backtest_interval_quantiles", "backtest_candidate_weights"],
     check_specs=[beats_seasonal_naive],
     metadata={"table": "model_registry"},
 )
@@ -28,7 +31,7 @@ def champion_model(
     model_store: ModelStoreResource,
     warehouse: WarehouseResource,
 ):
-    """Register the best model in model_registry, or keep the previous champion serving."""
+    """Register the best candidate in model_registry, or keep the previous champion serving."""
     decision = choose_champion(model_leaderboard)
     overall = model_leaderboard[model_leaderboard["scope"] == "all"].set_index("model")
     metadata = {
@@ -38,13 +41,17 @@ def champion_model(
         "decision": decision.reason,
     }
     if decision.promoted:
-        version = str(overall.loc[decision.model, "model_version"])
-        path = str(model_store.path_of(decision.model, version))
+        chosen = overall.loc[decision.model]
+        weights = json.loads(chosen["weights"])
+        versions = {m: str(overall.loc[m, "model_version"]) for m in components(weights)}
+        paths = [str(model_store.path_of(m, v)) for m, v in versions.items()]
         quantiles = lake.read_frame("backtest_interval_quantiles")
         quantiles = quantiles[quantiles["model"] == decision.model]
-        row = registry_row(decision, version, path, overall.loc[decision.model], quantiles, context.run.run_id)
+        row = registry_row(decision, str(chosen["model_version"]), versions, weights, paths, chosen, quantiles,
+                           context.run.run_id)
         warehouse.replace_rows("model_registry", row, ["registry_id"], primary_key=("registry_id",))
-        metadata.update({"serving": f"{decision.model} {version}", "promoted": True})
+        metadata.update({"serving": f"{decision.model} {chosen['model_version']}", "promoted": True,
+                         "weights": dg.MetadataValue.json(weights)})
     else:
         metadata.update({"serving": _serving(warehouse), "promoted": False})
     yield dg.MaterializeResult(metadata=metadata)

@@ -1,4 +1,9 @@
-"""Rolling-origin backtests: every model refitted at the same origins and scored on the same days."""
+"""Rolling-origin backtests: every model refitted at the same origins and scored on the same days.
+
+The scored forecasts also become the champion candidates that combine models (see
+blends.py) and the residuals that calibrate every candidate's quantiles, at series
+level per segment and at every aggregate level.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from nexgen_assets.lib.evaluation.blends import Weights, blend_version, honest_candidates, wide_points
 from nexgen_assets.lib.evaluation.intervals import cross_conformal, quantile_table, series_scale
 from nexgen_assets.lib.evaluation.metrics import error_sums
+from nexgen_assets.lib.evaluation.segments import series_segments
+from nexgen_assets.lib.forecasts.levels import level_quantile_table
 from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
 from nexgen_assets.lib.models.inputs import history_of
 from nexgen_assets.lib.models.interface import Forecaster
@@ -50,7 +58,7 @@ def run_backtest(
     horizon: int,
     folds: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scored forecasts (model, fold, series, day, actual, forecast, scale) and seconds per model and fold."""
+    """Scored forecasts (model, fold, series, category, segment, day, actual, forecast, scale) and seconds per model and fold."""
     days = pd.to_datetime(history["date"])
     first, last = days.min().date(), days.max().date()
     origins = usable_origins(first, last, horizon, folds)
@@ -64,7 +72,7 @@ def run_backtest(
         past, train, future = split_at(history, features, origin, horizon)
         if future.empty or train.empty:
             raise ValueError(f"backtest fold {fold} at {origin} has no data; history is too short for {folds} folds")
-        scale = series_scale(past)
+        scale = series_scale(past).merge(series_segments(past), on=SERIES_KEYS, how="left")
         blind = future.drop(columns=["quantity"])
         for name, template in models.items():
             model = template.clone()
@@ -73,7 +81,7 @@ def run_backtest(
             forecast = model.predict(past, blind)
             timings.append({"model": name, "fold": fold, "origin": origin, "seconds": time.perf_counter() - started,
                             "training_rows": model.training_rows})
-            frame = future[[*SERIES_KEYS, "date", "quantity"]].rename(columns={"quantity": "actual"}).copy()
+            frame = future[[*SERIES_KEYS, "category", "date", "quantity"]].rename(columns={"quantity": "actual"}).copy()
             frame["date"] = pd.to_datetime(frame["date"]).dt.date
             frame["forecast"] = forecast
             frame["horizon"] = [(d - origin).days for d in frame["date"]]
@@ -89,12 +97,25 @@ DETAIL = ["model", "model_version", "fold", "store_id", "product_id", "horizon_b
 
 @dataclass(frozen=True)
 class BacktestOutcome:
-    """Error sums per model, fold, series and horizon bucket; interval quantiles; fit seconds per fold."""
+    """Per candidate (each model and each blend): error sums per fold, series and horizon bucket, quantiles
+    per calibration cell, weights and version; and fit seconds per model and fold."""
 
     sums: pd.DataFrame
     interval_quantiles: pd.DataFrame
     timings: pd.DataFrame
     scored_points: int
+    weights: dict[str, Weights]
+    versions: dict[str, str]
+
+    def weight_table(self) -> pd.DataFrame:
+        """One row per candidate, segment and component model with its weight."""
+        rows = [
+            {"model": name, "model_version": self.versions[name], "segment": seg, "component": model, "weight": weight}
+            for name, weights in self.weights.items()
+            for seg, parts in weights.items()
+            for model, weight in parts.items()
+        ]
+        return pd.DataFrame(rows)
 
     @property
     def origins(self) -> list[dt.date]:
@@ -104,9 +125,12 @@ class BacktestOutcome:
 def backtest_models(
     templates: Mapping[str, Forecaster], versions: Mapping[str, str], extract: pd.DataFrame, folds: int
 ) -> BacktestOutcome:
-    """Refit every model at the same origins on an observed feature extract and score it with honest intervals."""
+    """Refit every model at the same origins, build the blends, and score every candidate with honest intervals."""
     observed = extract[~extract["is_future"].astype(bool)]
     scored, timings = run_backtest(templates, history_of(observed), observed, HORIZON_DAYS, folds)
-    with_intervals = cross_conformal(scored)
-    with_intervals["model_version"] = with_intervals["model"].map(versions)
-    return BacktestOutcome(error_sums(with_intervals, DETAIL), quantile_table(scored), timings, len(scored))
+    candidates, weights = honest_candidates(wide_points(scored), list(templates))
+    all_versions = {name: versions[name] if name in versions else blend_version(w, versions) for name, w in weights.items()}
+    with_intervals = cross_conformal(candidates)
+    with_intervals["model_version"] = with_intervals["model"].map(all_versions)
+    quantiles = pd.concat([quantile_table(candidates), level_quantile_table(candidates)], ignore_index=True)
+    return BacktestOutcome(error_sums(with_intervals, DETAIL), quantiles, timings, len(scored), weights, all_versions)

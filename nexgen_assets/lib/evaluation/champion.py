@@ -1,4 +1,9 @@
-"""The model registry: which model version serves forecasts, and why it was promoted."""
+"""The model registry: which candidate serves forecasts, its weights and quantiles, and why it was promoted.
+
+A candidate is one model or a blend of stored model versions (see blends.py); the
+registry row names each component version, so serving never depends on "the latest"
+file in the model store.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from nexgen_assets.lib.evaluation.blends import Weights, components, single
 from nexgen_assets.lib.models.catalog import BASELINE
 
 
 @dataclass(frozen=True)
 class ChampionDecision:
-    """The best learned model by MASE and whether it beats the baseline."""
+    """The best candidate other than the baseline by MASE, and whether it beats the baseline."""
 
     model: str
     mase: float
@@ -27,7 +33,7 @@ class ChampionDecision:
 
 
 def choose_champion(leaderboard: pd.DataFrame) -> ChampionDecision:
-    """Pick the learned model with the lowest overall MASE; it is promoted only if it beats the baseline."""
+    """Pick the candidate with the lowest overall MASE; it is promoted only if it beats the baseline."""
     overall = leaderboard[leaderboard["scope"] == "all"].set_index("model")
     if BASELINE not in overall.index:
         raise ValueError(f"leaderboard has no {BASELINE} row; the baseline must be backtested with the others")
@@ -42,26 +48,30 @@ def choose_champion(leaderboard: pd.DataFrame) -> ChampionDecision:
 def registry_row(
     decision: ChampionDecision,
     version: str,
-    artifact_path: str,
+    component_versions: dict[str, str],
+    weights: Weights,
+    artifact_paths: list[str],
     metrics: pd.Series,
     quantiles: pd.DataFrame,
     run_id: str,
 ) -> pd.DataFrame:
-    """One model_registry row: the promoted version, its metrics and its interval quantiles."""
+    """One model_registry row: the promoted candidate, its component versions, weights, metrics and quantiles."""
     return pd.DataFrame(
         [
             {
                 "registry_id": run_id,
                 "model_name": decision.model,
                 "model_version": version,
-                "artifact_path": artifact_path,
+                "artifact_path": "; ".join(artifact_paths),
+                "components": json.dumps({m: component_versions[m] for m in components(weights)}, sort_keys=True),
+                "weights": json.dumps(weights, sort_keys=True),
                 "mase": float(metrics["mase"]),
                 "rmse": float(metrics["rmse"]),
                 "mae": float(metrics["mae"]),
                 "wape": float(metrics["wape"]),
                 "coverage_p10_p90": float(metrics["coverage_p10_p90"]),
                 "baseline_mase": decision.baseline_mase,
-                "interval_quantiles": quantiles[["horizon", "q10", "q90"]].to_json(orient="records"),
+                "interval_quantiles": quantiles.drop(columns=["model"], errors="ignore").to_json(orient="records"),
                 "promoted_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
             }
         ]
@@ -76,4 +86,12 @@ def serving_champion(registry: pd.DataFrame) -> pd.Series:
 
 
 def interval_quantiles(row: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame(json.loads(row["interval_quantiles"]))
+    """The champion's calibration quantiles per level, segment and horizon bucket."""
+    return pd.DataFrame(json.loads(row["interval_quantiles"])).assign(model=row["model_name"])
+
+
+def champion_components(row: pd.Series) -> tuple[dict[str, str], Weights]:
+    """The stored model versions a champion reads and its weights (a registry row of one model: that model alone)."""
+    if isinstance(row.get("components"), str) and row["components"]:
+        return json.loads(row["components"]), json.loads(row["weights"])
+    return {row["model_name"]: row["model_version"]}, single(row["model_name"])

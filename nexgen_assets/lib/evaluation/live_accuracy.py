@@ -38,16 +38,20 @@ def forecasts_with_actuals(engine: Engine, schema: str | None = None) -> pd.Data
 
 
 def score_points(joined: pd.DataFrame) -> pd.DataFrame:
-    """fact_forecast_accuracy rows: forecast (p50) against actual with the errors Power BI aggregates."""
+    """fact_forecast_accuracy rows: forecast against actual with the errors Power BI aggregates.
+
+    `abs_error` scores the median p50 (MAE, WAPE); `error` and `squared_error` score the
+    expected value `mean` (bias, RMSE), as the backtest does.
+    """
     out = joined[SCORED_FORECAST_COLUMNS + ["actual"]].copy()
     for col in ("forecast_origin", "date"):
         out[col] = pd.to_datetime(out[col]).astype("date32[pyarrow]")
-    for col in ("p10", "p50", "p90", "actual"):
+    for col in ("mean", "p10", "p50", "p90", "actual"):
         out[col] = out[col].astype("float64")
     out["horizon"] = out["horizon"].astype("int64")
     out["horizon_bucket"] = horizon_bucket(out["horizon"])
-    out["error"] = out["p50"] - out["actual"]
-    out["abs_error"] = out["error"].abs()
+    out["error"] = out["mean"] - out["actual"]
+    out["abs_error"] = (out["p50"] - out["actual"]).abs()
     out["squared_error"] = out["error"] ** 2
     out["in_interval"] = ((out["actual"] >= out["p10"]) & (out["actual"] <= out["p90"])).astype(bool)
     return out.sort_values(["forecast_run_id", "store_id", "product_id", "date"]).reset_index(drop=True)

@@ -27,17 +27,23 @@ def _pinball(actual: pd.Series, value: pd.Series, q: float) -> pd.Series:
 
 
 def error_sums(scored: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Sums behind every metric, per group. Needs actual, forecast (or p50), scale, p10, p90."""
+    """Sums behind every metric, per group. Needs actual, forecast (or p50 and mean), scale, p10, p90.
+
+    Absolute errors (MAE, MASE, WAPE) score the median p50, squared and signed errors
+    (RMSE, bias) the expected value `mean`: each is the forecast that metric rewards.
+    """
     if "horizon_bucket" in by and "horizon_bucket" not in scored:
         scored = scored.assign(horizon_bucket=horizon_bucket(scored["horizon"]))
     point = scored["p50"] if "p50" in scored else scored["forecast"]
+    expected = scored["mean"] if "mean" in scored else point
     err = point - scored["actual"]
+    err_mean = expected - scored["actual"]
     parts = pd.DataFrame(
         {
             "n": 1,
             "abs_error": err.abs(),
-            "sq_error": err**2,
-            "error": err,
+            "sq_error": err_mean**2,
+            "error": err_mean,
             "abs_actual": scored["actual"].abs(),
             "scaled_abs_error": err.abs() / scored["scale"],
             "covered": ((scored["actual"] >= scored["p10"]) & (scored["actual"] <= scored["p90"])).astype(float)

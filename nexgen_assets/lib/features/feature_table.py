@@ -1,9 +1,12 @@
-"""Model features per series and day, leak-free for a direct forecast up to `horizon` days.
+"""Model features per series and day, leak-free for direct forecasts of every horizon span.
 
-Every demand feature looks back at least `horizon` days (lag >= horizon, rolling windows
-that end `horizon` days before the target), so a row for day d only uses sales up to
-d - horizon: whatever the forecast origin inside the horizon, nothing after it is read.
-Calendar, holiday, price and promo features are known ahead of time. The year-ago
+Demand features come in one set per demand lag L (the last day of each model span,
+see MODEL_SPANS): lags >= L and rolling windows that end L days before the target, so
+a row for day d only uses sales up to d - L. The model serving horizons up to L reads
+only that set, so whatever the forecast origin inside its span, nothing after it is
+read; short spans see the most recent weeks. Calendar, holiday, price and promo features are known ahead of time: a planned
+promotion from the promotion calendar marks its days as promo (future days included)
+and takes its discount off the last regular (non-promo) price on future days. The year-ago
 features (the same week a year before, against the level a year before the origin)
 tell the models how much the season lifts demand around that date. Rows for the
 `horizon` days after the last observed day are appended with a null target: they are
@@ -14,29 +17,45 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.features.calendar import holiday_table
-from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
+from nexgen_assets.lib.grain import HORIZON_DAYS, MODEL_SPANS, SERIES_KEYS
 
+DEMAND_LAGS = tuple(last for _, last in MODEL_SPANS)
+"""One demand feature set per model span, lagged by the span's last day."""
 LAGS = (0, 7, 14, 21, 28, 336)
 ROLLING_WINDOWS = (7, 28, 56, 182)
+CALENDAR_COLUMNS = [
+    "day_of_week", "day_of_month", "month", "week_of_year", "day_of_year", "is_weekend",
+    "is_holiday", "days_to_holiday", "days_after_holiday",
+    "promo", "price", "price_ratio",
+]
+SEASON_COLUMNS = ["series_age_days", "yoy_week_mean", "yoy_level", "yoy_ratio"]
 
 
-def feature_columns(horizon: int = HORIZON_DAYS) -> list[str]:
-    """Numeric model inputs, in a stable order."""
-    lags = [f"lag_{horizon + extra}" for extra in LAGS]
-    rolling = [f"rmean_{w}_l{horizon}" for w in ROLLING_WINDOWS]
+def demand_columns(lag: int) -> list[str]:
+    """Demand features of one lag set: nothing newer than `lag` days before the target."""
     return [
-        "day_of_week", "day_of_month", "month", "week_of_year", "day_of_year", "is_weekend",
-        "is_holiday", "days_to_holiday", "days_after_holiday",
-        "promo", "price", "price_ratio",
-        *lags, *rolling,
-        f"rstd_28_l{horizon}", f"dow_mean_4w_l{horizon}", f"zero_share_28_l{horizon}",
-        f"stockout_share_28_l{horizon}", "series_age_days",
-        "yoy_week_mean", "yoy_level", "yoy_ratio",
+        *[f"lag_{lag + extra}" for extra in LAGS],
+        *[f"rmean_{w}_l{lag}" for w in ROLLING_WINDOWS],
+        f"rstd_28_l{lag}", f"dow_mean_4w_l{lag}", f"zero_share_28_l{lag}", f"stockout_share_28_l{lag}",
     ]
+
+
+def feature_columns(lag: int = HORIZON_DAYS) -> list[str]:
+    """Numeric inputs of the model whose demand features lag `lag` days, in a stable order."""
+    return [*CALENDAR_COLUMNS, *demand_columns(lag), *SEASON_COLUMNS]
+
+
+def all_feature_columns() -> list[str]:
+    """Every numeric column of the feature table: the shared ones and each lag set, without repeats."""
+    columns = [*CALENDAR_COLUMNS]
+    for lag in DEMAND_LAGS:
+        columns += [c for c in demand_columns(lag) if c not in columns]
+    return [*columns, *SEASON_COLUMNS]
 
 
 def _holidays(spark: SparkSession, start: dt.date, end: dt.date) -> DataFrame:
@@ -51,8 +70,49 @@ def _rolling(column: str, window: int, horizon: int, fn) -> Column:
     return fn(column).over(frame)
 
 
-def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = HORIZON_DAYS) -> DataFrame:
-    """Feature rows for all observed days plus `horizon` future days per live series."""
+def _demand_features(lag: int, series: Window) -> dict[str, Column]:
+    """The demand feature set read by models whose horizons end at `lag` days."""
+    demand = F.col("quantity")
+    recent = series.rowsBetween(-(lag + 27), -lag)
+    return {
+        **{f"lag_{lag + extra}": F.lag(demand, lag + extra).over(series) for extra in LAGS},
+        **{f"rmean_{w}_l{lag}": _rolling("quantity", w, lag, F.avg) for w in ROLLING_WINDOWS},
+        f"rstd_28_l{lag}": _rolling("quantity", 28, lag, F.stddev),
+        f"dow_mean_4w_l{lag}": sum(F.lag(demand, _same_weekday(lag) + 7 * k).over(series) for k in range(4)) / 4,
+        f"zero_share_28_l{lag}": F.avg((demand == 0).cast("double")).over(recent),
+        f"stockout_share_28_l{lag}": F.avg(F.coalesce("stockout", F.lit(0)).cast("double")).over(recent),
+    }
+
+
+def _same_weekday(lag: int) -> int:
+    """The smallest multiple of 7 that is at least `lag`: the latest same weekday a lag set may read."""
+    return -(-lag // 7) * 7
+
+
+PROMOTION_SCHEMA = "store_id string, product_id string, start_date date, end_date date, discount double"
+
+
+def planned_promotions(spark: SparkSession, calendar: pd.DataFrame | None) -> DataFrame | None:
+    """The promotion calendar (store_id, product_id, start_date, end_date, discount) as a Spark frame; None when empty."""
+    if calendar is None or calendar.empty:
+        return None
+    rows = calendar[["store_id", "product_id", "start_date", "end_date", "discount"]].copy()
+    for col in ("start_date", "end_date"):
+        rows[col] = pd.to_datetime(rows[col]).dt.date
+    return spark.createDataFrame([tuple(r) for r in rows.itertuples(index=False)], PROMOTION_SCHEMA)
+
+
+def _promotion_days(promotions: DataFrame) -> DataFrame:
+    """One row per series and promoted day with the deepest planned discount."""
+    days = promotions.select(*SERIES_KEYS, F.explode(F.sequence("start_date", "end_date")).alias("date"), "discount")
+    return days.groupBy(*SERIES_KEYS, "date").agg(F.max("discount").alias("planned_discount"))
+
+
+def build_features(
+    daily_sales: DataFrame, products: DataFrame, promotions: DataFrame | None = None, horizon: int = HORIZON_DAYS
+) -> DataFrame:
+    """Feature rows for all observed days plus `horizon` future days per live series; `promotions` is the
+    optional calendar of planned promotions (see planned_promotions)."""
     spark = daily_sales.sparkSession
     bounds = daily_sales.agg(F.min("date").alias("lo"), F.max("date").alias("hi")).first()
     last_day = bounds["hi"]
@@ -69,17 +129,25 @@ def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = H
     frame = observed.unionByName(future, allowMissingColumns=True).withColumn(
         "is_future", F.col("quantity").isNull()
     )
+    if promotions is not None:
+        frame = frame.join(_promotion_days(promotions), [*SERIES_KEYS, "date"], "left")
+    else:
+        frame = frame.withColumn("planned_discount", F.lit(None).cast("double"))
 
     series = Window.partitionBy(*SERIES_KEYS).orderBy("date")
     history = series.rowsBetween(Window.unboundedPreceding, 0)
     holidays = _holidays(spark, bounds["lo"], last_day + dt.timedelta(days=horizon))
     next_holiday = holidays.select(F.col("holiday_date").alias("h"))
 
-    frame = frame.withColumn("price", F.last("avg_price", ignorenulls=True).over(history))
+    last_price = F.last("avg_price", ignorenulls=True).over(history)
+    regular_price = F.last(F.when(F.coalesce("promo", F.lit(0)) == 0, F.col("avg_price")), ignorenulls=True).over(history)
+    future_price = F.coalesce(regular_price, last_price) * (1 - F.coalesce("planned_discount", F.lit(0.0)))
+    frame = frame.withColumn("price", F.when(F.col("is_future"), future_price).otherwise(last_price))
     yearly_price = Window.partitionBy(*SERIES_KEYS).orderBy("date").rowsBetween(-364, 0)
     demand = F.col("quantity")
-    lags = {f"lag_{horizon + extra}": F.lag(demand, horizon + extra).over(series) for extra in LAGS}
-    rolling = {f"rmean_{w}_l{horizon}": _rolling("quantity", w, horizon, F.avg) for w in ROLLING_WINDOWS}
+    demand_sets: dict[str, Column] = {}
+    for lag in DEMAND_LAGS:
+        demand_sets.update({k: v for k, v in _demand_features(lag, series).items() if k not in demand_sets})
     frame = frame.select(
         *SERIES_KEYS,
         "date",
@@ -91,22 +159,13 @@ def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = H
         F.weekofyear("date").alias("week_of_year"),
         F.dayofyear("date").alias("day_of_year"),
         F.dayofweek("date").isin(1, 7).cast("int").alias("is_weekend"),
-        F.coalesce("promo", F.lit(0)).cast("int").alias("promo"),
+        F.greatest(F.coalesce("promo", F.lit(0)).cast("int"), F.col("planned_discount").isNotNull().cast("int")).alias("promo"),
         F.col("price"),
         (F.col("price") / F.avg("price").over(yearly_price)).alias("price_ratio"),
-        *[expr.alias(name) for name, expr in lags.items()],
-        *[expr.alias(name) for name, expr in rolling.items()],
-        _rolling("quantity", 28, horizon, F.stddev).alias(f"rstd_28_l{horizon}"),
-        (sum(F.lag(demand, horizon + 7 * k).over(series) for k in range(4)) / 4).alias(f"dow_mean_4w_l{horizon}"),
-        F.avg((demand == 0).cast("double")).over(
-            series.rowsBetween(-(horizon + 27), -horizon)
-        ).alias(f"zero_share_28_l{horizon}"),
-        F.avg(F.coalesce("stockout", F.lit(0)).cast("double")).over(
-            series.rowsBetween(-(horizon + 27), -horizon)
-        ).alias(f"stockout_share_28_l{horizon}"),
+        *[expr.alias(name) for name, expr in demand_sets.items()],
         (F.row_number().over(series) - 1).alias("series_age_days"),
         F.avg(demand).over(series.rowsBetween(-367, -361)).alias("yoy_week_mean"),
-        F.avg(demand).over(series.rowsBetween(-(364 + horizon + 27), -(364 + horizon))).alias("yoy_level"),
+        F.avg(demand).over(series.rowsBetween(-(364 + HORIZON_DAYS + 27), -(364 + HORIZON_DAYS))).alias("yoy_level"),
         F.count(demand).over(series.rowsBetween(-367, -361)).alias("_yoy_days"),
     ).withColumn(
         "yoy_week_mean", F.when(F.col("_yoy_days") == 7, F.col("yoy_week_mean"))
@@ -125,5 +184,5 @@ def build_features(daily_sales: DataFrame, products: DataFrame, horizon: int = H
     ).withColumn("days_after_holiday", F.least(F.coalesce("days_after_holiday", F.lit(60)), F.lit(60)))
     categories = products.select("product_id", F.coalesce("category", F.lit("unknown")).alias("category"))
     return frame.join(F.broadcast(categories), "product_id", "left").select(
-        *SERIES_KEYS, "category", "date", "quantity", "is_future", *feature_columns(horizon)
+        *SERIES_KEYS, "category", "date", "quantity", "is_future", *all_feature_columns()
     )

@@ -15,8 +15,11 @@ INVENTORY_REQUIRED = ("snapshot_date", "store_id", "product_id", "stock_on_hand"
 INVENTORY_OPTIONAL = ("lead_time_days",)
 INVENTORY_COLUMNS = INVENTORY_REQUIRED + INVENTORY_OPTIONAL
 
+PROMOTION_COLUMNS = ("store_id", "product_id", "start_date", "end_date", "discount")
+
 SUPPORTED_SUFFIXES = (".csv.gz", ".csv", ".parquet", ".jsonl")
 INVENTORY_PREFIX = "inventory_"
+PROMOTIONS_PREFIX = "promotions_"
 
 REJECT_REASONS = {
     "missing_order_id": "order_id is empty",
@@ -36,6 +39,8 @@ REJECT_REASONS = {
     "missing_snapshot_date": "snapshot_date is empty or not a date",
     "missing_store_id": "store_id is empty",
     "bad_stock": "stock_on_hand is not a number or is negative",
+    "bad_promotion_dates": "start_date or end_date is not a date, or end_date is before start_date",
+    "bad_discount": "discount is not a fraction in [0, 1)",
 }
 
 
@@ -59,6 +64,11 @@ def file_format(path: str | Path) -> str:
 
 def is_inventory_file(path: str | Path) -> bool:
     return Path(path).name.lower().startswith(INVENTORY_PREFIX)
+
+
+def is_promotion_file(path: str | Path) -> bool:
+    """A promotion calendar: read whole into the plan of known future promotions, not ingested as order lines."""
+    return Path(path).name.lower().startswith(PROMOTIONS_PREFIX)
 
 
 def is_landable(path: str | Path) -> bool:

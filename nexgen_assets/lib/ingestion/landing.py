@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexgen_assets.lib.ingestion.contract import is_landable
+from nexgen_assets.lib.ingestion.contract import is_landable, is_promotion_file
 
 SETTLE_SECONDS = 2.0
 
@@ -66,7 +66,7 @@ def plan_landing(incoming: Path, state: LandingState, now: float | None = None) 
     plan = LandingPlan()
     if not incoming.is_dir():
         return plan
-    for path in sorted(p for p in incoming.iterdir() if p.is_file() and is_landable(p)):
+    for path in sorted(p for p in incoming.iterdir() if p.is_file() and is_landable(p) and not is_promotion_file(p)):
         stat = path.stat()
         if now - stat.st_mtime < SETTLE_SECONDS:
             continue

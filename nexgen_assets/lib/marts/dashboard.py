@@ -58,6 +58,26 @@ def _has(engine: Engine, table: str) -> bool:
     return sa.inspect(engine).has_table(table)
 
 
+def _total_forecast(engine: Engine, run_id: str) -> pd.DataFrame:
+    """The total forecast of one run per day with its own calibrated p10/p90 (not sums of series quantiles),
+    and the actual where it has arrived."""
+    actual = _read(
+        engine,
+        "SELECT date, SUM(actual_quantity) AS actual FROM vw_forecast_vs_actual WHERE forecast_run_id = :run GROUP BY date",
+        run=run_id,
+    )
+    levels = sa.table("fact_forecast_levels", *(sa.column(c) for c in ("forecast_run_id", "level", "date", "p10", "p50", "p90")))
+    query = sa.select(levels.c.date, levels.c.p10, levels.c.p50, levels.c.p90).where(
+        levels.c.forecast_run_id == run_id, levels.c.level == "total"
+    )
+    with engine.connect() as conn:
+        total = pd.read_sql(query, conn) if _has(engine, "fact_forecast_levels") else pd.DataFrame(columns=["date"])
+    for frame in (actual, total):
+        frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    out = total.merge(actual, on="date", how="left")
+    return out[["date", "p10", "p50", "p90", "actual"]].sort_values("date").reset_index(drop=True)
+
+
 def dashboard_data(engine: Engine) -> dict:
     """Everything the five pages show, read from the dashboard views (and the stock plan)."""
     trend = _read(engine, "SELECT date, quantity, revenue FROM vw_sales_trend ORDER BY date")
@@ -81,13 +101,7 @@ def dashboard_data(engine: Engine) -> dict:
     accuracy = pd.DataFrame()
     if not latest.empty:
         run_id = latest.sort_values("created_at").iloc[-1]["forecast_run_id"]
-        forecast = _read(
-            engine,
-            "SELECT date, SUM(p10) AS p10, SUM(p50) AS p50, SUM(p90) AS p90, SUM(actual_quantity) AS actual "
-            "FROM vw_forecast_vs_actual WHERE forecast_run_id = :run GROUP BY date ORDER BY date",
-            run=run_id,
-        )
-        forecast["date"] = pd.to_datetime(forecast["date"]).dt.date
+        forecast = _total_forecast(engine, run_id)
         if _has(engine, "fact_forecast_accuracy"):
             accuracy = _read(
                 engine,

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from nexgen_assets.lib.storage.atomic import atomic_path
 
 MART_TABLES = (
-    "dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast", "fact_forecast_accuracy",
+    "dim_date", "dim_product", "dim_store", "fact_sales_daily", "fact_forecast", "fact_forecast_levels",
+    "fact_forecast_accuracy",
     "fact_inventory_plan", "model_metrics", "model_registry", "ingestion_log", "sales_rejects",
 )
 

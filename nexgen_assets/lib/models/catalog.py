@@ -8,6 +8,7 @@ from nexgen_assets.lib.models.interface import Forecaster
 from nexgen_assets.lib.models.lstm import LSTMForecaster
 from nexgen_assets.lib.models.random_forest import RandomForestForecaster
 from nexgen_assets.lib.models.seasonal_naive import SeasonalNaiveForecaster
+from nexgen_assets.lib.models.statistical import CrostonForecaster, ETSForecaster, ThetaForecaster
 from nexgen_assets.lib.models.xgboost_model import XGBoostForecaster
 
 BASELINE = "seasonal_naive"
@@ -16,6 +17,9 @@ MODELS: dict[str, type[Forecaster]] = {
     "xgboost": XGBoostForecaster,
     "random_forest": RandomForestForecaster,
     "lstm": LSTMForecaster,
+    "ets": ETSForecaster,
+    "theta": ThetaForecaster,
+    "croston": CrostonForecaster,
 }
 
 

@@ -6,12 +6,9 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 
-from nexgen_assets.lib.grain import HORIZON_DAYS
-from nexgen_assets.lib.models.interface import Forecaster
-from nexgen_assets.lib.models.tabular import TabularEncoder, non_negative, training_rows
+from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster, TabularEncoder
 
 DEFAULTS = {
-    "horizon": HORIZON_DAYS,
     "n_estimators": 80,
     "max_depth": 16,
     "min_samples_leaf": 5,
@@ -23,21 +20,18 @@ DEFAULTS = {
 }
 
 
-class RandomForestForecaster(Forecaster):
-    """Averaged deep trees on bootstrap samples of at most `max_samples` rows each."""
+class RandomForestForecaster(SpanwiseTreeForecaster):
+    """Averaged deep trees per horizon span, on bootstrap samples of at most `max_samples` rows each."""
 
     name = "random_forest"
+    label = "random forest"
 
     def __init__(self, **params) -> None:
         super().__init__(**{**DEFAULTS, **params})
-        self.encoder = TabularEncoder(self.params["horizon"])
-        self.forest: RandomForestRegressor | None = None
 
-    def fit(self, history: pd.DataFrame, train: pd.DataFrame) -> RandomForestForecaster:
+    def _fit_span(self, encoder: TabularEncoder, rows: pd.DataFrame) -> RandomForestRegressor:
         p = self.params
-        rows = training_rows(train, p["horizon"], p["max_rows"], p["seed"])
-        self.encoder.fit(rows)
-        self.forest = RandomForestRegressor(
+        forest = RandomForestRegressor(
             n_estimators=p["n_estimators"],
             max_depth=p["max_depth"],
             min_samples_leaf=p["min_samples_leaf"],
@@ -46,16 +40,11 @@ class RandomForestForecaster(Forecaster):
             n_jobs=p["n_jobs"],
             random_state=p["seed"],
         )
-        matrix = self.encoder.transform(rows, as_category=False).fillna(-1.0).to_numpy()
-        self.forest.fit(matrix, rows["quantity"].to_numpy())
-        self.training_rows = len(rows)
-        return self
+        return forest.fit(_matrix(encoder, rows), rows["quantity"].to_numpy())
 
-    def predict(self, history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
-        if self.forest is None:
-            raise RuntimeError("random forest is not fitted")
-        matrix = self.encoder.transform(future, as_category=False).fillna(-1.0).to_numpy()
-        return non_negative(self.forest.predict(matrix))
+    def _predict_span(self, estimator: RandomForestRegressor, encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
+        return estimator.predict(_matrix(encoder, rows))
 
-    def feature_names(self) -> list[str]:
-        return self.encoder.columns
+
+def _matrix(encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
+    return encoder.transform(rows, as_category=False).fillna(-1.0).to_numpy()

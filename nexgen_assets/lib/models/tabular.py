@@ -1,11 +1,21 @@
-"""Shared encoding for the tree models: the feature matrix and stable category codes."""
+"""What the tree models share: the feature matrix, stable category codes, and one direct model per horizon span.
+
+A span's model (see MODEL_SPANS) is trained on the feature set lagged by the span's
+last day and serves only the future rows whose horizon falls in the span, so the
+model for the next week reads last week's sales and stays leak-free.
+"""
 
 from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nexgen_assets.lib.features.feature_table import feature_columns
+from nexgen_assets.lib.grain import HORIZON_DAYS, MODEL_SPANS
+from nexgen_assets.lib.models.interface import Forecaster, horizon_of
 
 CATEGORICAL = ["store_id", "product_id", "category"]
 
@@ -13,9 +23,9 @@ CATEGORICAL = ["store_id", "product_id", "category"]
 class TabularEncoder:
     """Turns feature rows into a numeric matrix; category levels are fixed at fit time."""
 
-    def __init__(self, horizon: int) -> None:
-        self.horizon = horizon
-        self.numeric = feature_columns(horizon)
+    def __init__(self, lag: int) -> None:
+        self.lag = lag
+        self.numeric = feature_columns(lag)
         self.levels: dict[str, list[str]] = {}
 
     @property
@@ -35,9 +45,9 @@ class TabularEncoder:
         return out
 
 
-def training_rows(train: pd.DataFrame, horizon: int, max_rows: int | None, seed: int) -> pd.DataFrame:
+def training_rows(train: pd.DataFrame, lag: int, max_rows: int | None, seed: int) -> pd.DataFrame:
     """Rows with a target and a warm history (first lag known), sampled down to max_rows."""
-    usable = train[train["quantity"].notna() & train[f"lag_{horizon}"].notna()]
+    usable = train[train["quantity"].notna() & train[f"lag_{lag}"].notna()]
     if max_rows and len(usable) > max_rows:
         usable = usable.sample(n=max_rows, random_state=seed)
     return usable
@@ -45,3 +55,54 @@ def training_rows(train: pd.DataFrame, horizon: int, max_rows: int | None, seed:
 
 def non_negative(values: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(values, dtype="float64"), 0.0, None)
+
+
+class SpanwiseTreeForecaster(Forecaster):
+    """A global tree model per horizon span; `max_rows` bounds the training rows of all spans together."""
+
+    label = "tree model"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.spans: list[tuple[int, int, TabularEncoder, Any]] = []
+
+    @abstractmethod
+    def _fit_span(self, encoder: TabularEncoder, rows: pd.DataFrame) -> Any:
+        """A fitted estimator for one span's training rows."""
+
+    @abstractmethod
+    def _predict_span(self, estimator: Any, encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
+        """Point forecasts of one span's future rows."""
+
+    def fit(self, history: pd.DataFrame, train: pd.DataFrame) -> SpanwiseTreeForecaster:
+        p = self.params
+        per_span = p["max_rows"] // len(MODEL_SPANS) if p["max_rows"] else None
+        self.spans, self.training_rows = [], 0
+        for first, last in MODEL_SPANS:
+            rows = training_rows(train, last, per_span, p["seed"])
+            if rows.empty:
+                raise ValueError(f"{self.label} has no training rows with {last} days of history for horizons {first}-{last}")
+            encoder = TabularEncoder(last).fit(rows)
+            self.spans.append((first, last, encoder, self._fit_span(encoder, rows)))
+            self.training_rows += len(rows)
+        return self
+
+    def predict(self, history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
+        if not self.spans:
+            raise RuntimeError(f"{self.label} is not fitted")
+        horizon = horizon_of(future, max(pd.to_datetime(history["date"])))
+        if len(horizon) and (horizon.min() < 1 or horizon.max() > HORIZON_DAYS):
+            raise ValueError(f"{self.label} forecasts 1 to {HORIZON_DAYS} days after the last history day; "
+                             f"got horizons {horizon.min()} to {horizon.max()}")
+        out = np.zeros(len(future))
+        for first, last, encoder, estimator in self.spans:
+            in_span = (horizon >= first) & (horizon <= last)
+            if in_span.any():
+                out[in_span] = self._predict_span(estimator, encoder, future[in_span])
+        return non_negative(out)
+
+    def feature_names(self) -> list[str]:
+        names: list[str] = []
+        for *_, encoder, _ in self.spans:
+            names += [c for c in encoder.columns if c not in names]
+        return names

@@ -6,12 +6,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from nexgen_assets.lib.grain import HORIZON_DAYS
-from nexgen_assets.lib.models.interface import Forecaster
-from nexgen_assets.lib.models.tabular import TabularEncoder, non_negative, training_rows
+from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster, TabularEncoder
 
 DEFAULTS = {
-    "horizon": HORIZON_DAYS,
     "n_estimators": 300,
     "learning_rate": 0.06,
     "max_depth": 8,
@@ -26,22 +23,19 @@ DEFAULTS = {
 }
 
 
-class XGBoostForecaster(Forecaster):
-    """One booster for every series and horizon (squared error: it scored best on RMSE and bias)."""
+class XGBoostForecaster(SpanwiseTreeForecaster):
+    """One booster per horizon span over every series (squared error: the expected value, scored on RMSE)."""
 
     name = "xgboost"
+    label = "xgboost model"
 
     def __init__(self, **params) -> None:
         super().__init__(**{**DEFAULTS, **params})
-        self.encoder = TabularEncoder(self.params["horizon"])
-        self.booster: xgb.XGBRegressor | None = None
 
-    def fit(self, history: pd.DataFrame, train: pd.DataFrame) -> XGBoostForecaster:
+    def _fit_span(self, encoder: TabularEncoder, rows: pd.DataFrame) -> xgb.XGBRegressor:
         p = self.params
-        rows = training_rows(train, p["horizon"], p["max_rows"], p["seed"])
-        self.encoder.fit(rows)
         extra = {"tweedie_variance_power": p["tweedie_variance_power"]} if p["objective"] == "reg:tweedie" else {}
-        self.booster = xgb.XGBRegressor(
+        booster = xgb.XGBRegressor(
             n_estimators=p["n_estimators"],
             learning_rate=p["learning_rate"],
             max_depth=p["max_depth"],
@@ -57,14 +51,7 @@ class XGBoostForecaster(Forecaster):
             **extra,
         )
         target = np.clip(rows["quantity"].to_numpy(), 0.0, None)
-        self.booster.fit(self.encoder.transform(rows, as_category=True), target)
-        self.training_rows = len(rows)
-        return self
+        return booster.fit(encoder.transform(rows, as_category=True), target)
 
-    def predict(self, history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
-        if self.booster is None:
-            raise RuntimeError("xgboost model is not fitted")
-        return non_negative(self.booster.predict(self.encoder.transform(future, as_category=True)))
-
-    def feature_names(self) -> list[str]:
-        return self.encoder.columns
+    def _predict_span(self, estimator: xgb.XGBRegressor, encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
+        return estimator.predict(encoder.transform(rows, as_category=True))

@@ -152,24 +152,42 @@ class DimDateSchema(pa_pd.DataFrameModel):
     holiday: Series[str] = pa_pd.Field(nullable=True)
 
 
-class ForecastSchema(pa_pd.DataFrameModel):
-    """fact_forecast: one row per run, series and day, quantiles ordered and non-negative."""
+class _ForecastQuantiles(pa_pd.DataFrameModel):
+    """What every forecast table shares: a day, a horizon, the mean and ordered non-negative quantiles."""
 
     forecast_run_id: Series[str]
+    date: Series[pa_pd.DateTime] = pa_pd.Field(coerce=True)
+    horizon: Series[int] = pa_pd.Field(ge=1)
+    mean: Series[float] = pa_pd.Field(ge=0)
+    p10: Series[float] = pa_pd.Field(ge=0)
+    p50: Series[float] = pa_pd.Field(ge=0)
+    p90: Series[float] = pa_pd.Field(ge=0)
+
+    @pa_pd.dataframe_check
+    def quantiles_ordered(cls, df):
+        return (df["p10"] <= df["p50"]) & (df["p50"] <= df["p90"])
+
+
+class ForecastSchema(_ForecastQuantiles):
+    """fact_forecast: one row per run, series and day, quantiles ordered and non-negative."""
+
     model_name: Series[str]
     model_version: Series[str]
     store_id: Series[str]
     product_id: Series[str]
-    date: Series[pa_pd.DateTime] = pa_pd.Field(coerce=True)
-    horizon: Series[int] = pa_pd.Field(ge=1)
-    p10: Series[float] = pa_pd.Field(ge=0)
-    p50: Series[float] = pa_pd.Field(ge=0)
-    p90: Series[float] = pa_pd.Field(ge=0)
 
     class Config:
         coerce = True
         unique = ["forecast_run_id", "store_id", "product_id", "date"]
 
-    @pa_pd.dataframe_check
-    def quantiles_ordered(cls, df):
-        return (df["p10"] <= df["p50"]) & (df["p50"] <= df["p90"])
+
+class ForecastLevelsSchema(_ForecastQuantiles):
+    """fact_forecast_levels: one row per run, level, group and day, quantiles ordered and non-negative."""
+
+    level: Series[str] = pa_pd.Field(isin=["total", "store", "category", "store_category"])
+    store_id: Series[str]
+    category: Series[str]
+
+    class Config:
+        coerce = True
+        unique = ["forecast_run_id", "level", "store_id", "category", "date"]

@@ -27,7 +27,7 @@ CHUNK_ROWS = 200_000
 MONEY = sa.Numeric(19, 4, asdecimal=False)
 MONEY_NAMES = ("revenue", "price", "amount")
 ID_LENGTH, KEY_LENGTH, TEXT_LENGTH = 128, 255, 400
-FREE_TEXT_NAMES = ("record", "interval_quantiles")
+FREE_TEXT_NAMES = ("record", "interval_quantiles", "weights", "components", "artifact_path")
 
 
 def is_money(column: str) -> bool:

@@ -83,6 +83,7 @@ CREATE TABLE dbo.fact_forecast (
     product_id      NVARCHAR(128)  NOT NULL,
     [date]          DATE           NOT NULL,
     horizon         BIGINT         NULL,
+    [mean]          FLOAT(53)      NULL,
     p10             FLOAT(53)      NULL,
     p50             FLOAT(53)      NULL,
     p90             FLOAT(53)      NULL,
@@ -92,7 +93,27 @@ CREATE TABLE dbo.fact_forecast (
 GO
 
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'ix_fact_forecast_date')
-CREATE INDEX ix_fact_forecast_date ON dbo.fact_forecast ([date]) INCLUDE (p10, p50, p90);
+CREATE INDEX ix_fact_forecast_date ON dbo.fact_forecast ([date]) INCLUDE ([mean], p10, p50, p90);
+GO
+
+IF OBJECT_ID(N'dbo.fact_forecast_levels', N'U') IS NULL
+CREATE TABLE dbo.fact_forecast_levels (
+    forecast_run_id NVARCHAR(128)  NOT NULL,
+    [level]         NVARCHAR(255)  NOT NULL,
+    store_id        NVARCHAR(128)  NOT NULL,
+    category        NVARCHAR(255)  NOT NULL,
+    [date]          DATE           NOT NULL,
+    horizon         BIGINT         NULL,
+    [mean]          FLOAT(53)      NULL,
+    p10             FLOAT(53)      NULL,
+    p50             FLOAT(53)      NULL,
+    p90             FLOAT(53)      NULL,
+    CONSTRAINT pk_fact_forecast_levels PRIMARY KEY (forecast_run_id, [level], store_id, category, [date])
+);
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'ix_fact_forecast_levels_date')
+CREATE INDEX ix_fact_forecast_levels_date ON dbo.fact_forecast_levels ([date]);
 GO
 
 IF OBJECT_ID(N'dbo.fact_forecast_accuracy', N'U') IS NULL
@@ -105,6 +126,7 @@ CREATE TABLE dbo.fact_forecast_accuracy (
     product_id      NVARCHAR(128)  NOT NULL,
     [date]          DATE           NOT NULL,
     horizon         BIGINT         NULL,
+    [mean]          FLOAT(53)      NULL,
     p10             FLOAT(53)      NULL,
     p50             FLOAT(53)      NULL,
     p90             FLOAT(53)      NULL,
@@ -156,6 +178,8 @@ CREATE TABLE dbo.model_metrics (
     pinball         FLOAT(53)      NULL,
     n               BIGINT         NULL,
     scope           NVARCHAR(255)  NOT NULL,
+    weights         NVARCHAR(MAX)  NULL,
+    components      NVARCHAR(MAX)  NULL,
     fit_seconds_per_fold FLOAT(53) NULL,
     [rank]          BIGINT         NULL,
     CONSTRAINT pk_model_metrics PRIMARY KEY (model, scope)
@@ -167,7 +191,9 @@ CREATE TABLE dbo.model_registry (
     registry_id     NVARCHAR(128)  NOT NULL PRIMARY KEY,
     model_name      NVARCHAR(400)  NULL,
     model_version   NVARCHAR(400)  NULL,
-    artifact_path   NVARCHAR(400)  NULL,
+    artifact_path   NVARCHAR(MAX)  NULL,
+    components      NVARCHAR(MAX)  NULL,
+    weights         NVARCHAR(MAX)  NULL,
     mase            FLOAT(53)      NULL,
     rmse            FLOAT(53)      NULL,
     mae             FLOAT(53)      NULL,

@@ -31,6 +31,7 @@ def _publish(warehouse, p50_error: float) -> pd.DataFrame:
     )
     keys = zip(forecast["store_id"], forecast["date"], strict=True)
     forecast["p50"] = [actual.get(key, 10.0) + p50_error for key in keys]
+    forecast["mean"] = forecast["p50"]
     forecast["p10"] = forecast["p50"] - 3
     forecast["p90"] = forecast["p50"] + 3
     warehouse.replace_rows("fact_forecast", forecast, ["forecast_run_id"])

@@ -1,5 +1,7 @@
 """Promotion rules with a real warehouse: only a model that beats the baseline may serve."""
 
+import json
+
 import dagster as dg
 import pandas as pd
 
@@ -10,14 +12,16 @@ from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row
 def _leaderboard(mase: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(
         [{"model": m, "model_version": f"{m}-v2", "scope": "all", "mase": v, "rmse": v, "mae": v, "wape": v,
-          "bias": 0.0, "coverage_p10_p90": 0.8, "pinball": v, "n": 10, "fit_seconds_per_fold": 1.0, "rank": 1}
+          "bias": 0.0, "coverage_p10_p90": 0.8, "pinball": v, "n": 10, "weights": json.dumps({"all": {m: 1.0}}),
+          "components": m, "fit_seconds_per_fold": 1.0, "rank": 1}
          for m, v in mase.items()]
     )
 
 
 def _run(resources, leaderboard: pd.DataFrame, selection=("champion_model", "sales_forecast"), raise_on_error=False):
     resources["warehouse"].replace_table("model_metrics", leaderboard)
-    quantiles = pd.DataFrame({"model": ["xgboost", "lstm"], "horizon": [1, 1], "q10": [-1.0, -1.0], "q90": [1.0, 1.0]})
+    quantiles = pd.DataFrame({"model": ["xgboost", "lstm"], "level": "series", "segment": "fast", "horizon_bucket": "h01-07",
+                              "q10": [-1.0, -1.0], "q50": [0.0, 0.0], "q90": [1.0, 1.0]})
     resources["lake"].write_frame(quantiles, "backtest_interval_quantiles")
     keep = {"model_leaderboard", "champion_model", "sales_forecast"}
     return dg.materialize(
@@ -32,8 +36,10 @@ def _run(resources, leaderboard: pd.DataFrame, selection=("champion_model", "sal
 def test_a_model_that_loses_to_the_baseline_leaves_the_old_champion_serving(resources):
     warehouse = resources["warehouse"]
     old = choose_champion(_leaderboard({"seasonal_naive": 1.0, "lstm": 0.8}))
-    quantiles = pd.DataFrame({"horizon": [1], "q10": [-1.0], "q90": [1.0]})
-    previous = registry_row(old, "lstm-v1", "/models/lstm/v1", _leaderboard({"lstm": 0.8}).iloc[0], quantiles, "r0")
+    quantiles = pd.DataFrame({"level": "series", "segment": "fast", "horizon_bucket": ["h01-07"],
+                              "q10": [-1.0], "q50": [0.0], "q90": [1.0]})
+    previous = registry_row(old, "lstm-v1", {"lstm": "lstm-v1"}, {"all": {"lstm": 1.0}}, ["/models/lstm/v1"],
+                            _leaderboard({"lstm": 0.8}).iloc[0], quantiles, "r0")
     warehouse.replace_rows("model_registry", previous, ["registry_id"])
 
     result = _run(resources, _leaderboard({"seasonal_naive": 0.5, "xgboost": 0.7, "lstm": 0.9}))

@@ -49,8 +49,25 @@ def test_backtest_outcome_holds_versioned_error_sums_interval_quantiles_and_timi
     outcome = backtest_models({"seasonal_naive": build_model("seasonal_naive")}, {"seasonal_naive": "sn-v7"}, panel, 3)
     assert outcome.origins == [last - dt.timedelta(days=H)]
     assert outcome.scored_points == 6 * H
-    assert set(outcome.sums["model_version"]) == {"sn-v7"} and outcome.sums["n"].sum() == 6 * H
-    assert set(outcome.sums["horizon_bucket"]) == {"h01-07", "h08-14", "h15-21", "h22-28"}
-    assert outcome.interval_quantiles["horizon"].tolist() == list(range(1, H + 1))
-    assert (outcome.interval_quantiles["q10"] <= outcome.interval_quantiles["q90"]).all()
+    single = outcome.sums[outcome.sums["model"] == "seasonal_naive"]
+    assert set(single["model_version"]) == {"sn-v7"} and single["n"].sum() == 6 * H
+    assert set(single["horizon_bucket"]) == {"h01-07", "h08-14", "h15-21", "h22-28"}
+    quantiles = outcome.interval_quantiles
+    assert set(quantiles["level"]) == {"series", "total", "store", "category", "store_category"}
+    series = quantiles[(quantiles["model"] == "seasonal_naive") & (quantiles["level"] == "series")]
+    assert set(series["horizon_bucket"]) == {"h01-07", "h08-14", "h15-21", "h22-28"}
+    assert ((quantiles["q10"] <= quantiles["q50"]) & (quantiles["q50"] <= quantiles["q90"])).all()
     assert outcome.timings["model"].tolist() == ["seasonal_naive"]
+
+
+def test_every_candidate_is_scored_on_the_same_points_and_blends_name_their_weights():
+    panel = feature_panel(series=6, days=150)
+    models = {n: build_model(n, FAST[n]) for n in ("seasonal_naive", "xgboost")}
+    outcome = backtest_models(models, {"seasonal_naive": "sn-v1", "xgboost": "xgb-v1"}, panel, 2)
+    points = outcome.sums.groupby("model")["n"].sum()
+    assert set(points.index) == {"seasonal_naive", "xgboost", "blend", "segment_choice", "segment_blend"}
+    assert points.nunique() == 1
+    table = outcome.weight_table()
+    blend = table[table["model"] == "blend"]
+    assert blend["weight"].sum() == pytest.approx(1.0, abs=1e-3) and set(blend["component"]) <= {"seasonal_naive", "xgboost"}
+    assert outcome.versions["blend"].startswith("blend-") and outcome.versions["xgboost"] == "xgb-v1"

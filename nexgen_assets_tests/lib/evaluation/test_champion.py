@@ -1,7 +1,13 @@
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.evaluation.champion import choose_champion, interval_quantiles, registry_row, serving_champion
+from nexgen_assets.lib.evaluation.champion import (
+    champion_components,
+    choose_champion,
+    interval_quantiles,
+    registry_row,
+    serving_champion,
+)
 
 
 def _board(mase: dict[str, float]) -> pd.DataFrame:
@@ -19,14 +25,30 @@ def test_champion_must_beat_the_baseline():
     assert "does not beat seasonal_naive" in refused.reason
 
 
+QUANTILES = pd.DataFrame({"level": "series", "segment": "fast", "horizon_bucket": ["h01-07", "h08-14"],
+                          "q10": [-1.0, -1.5], "q50": [0.0, -0.1], "q90": [1.0, 1.5]})
+
+
+def test_a_blend_can_be_champion_and_is_registered_with_its_components_and_weights():
+    decision = choose_champion(_board({"seasonal_naive": 1.0, "xgboost": 0.7, "segment_blend": 0.6}))
+    assert decision.model == "segment_blend" and decision.promoted
+    weights = {"fast": {"xgboost": 0.7, "lstm": 0.3}, "intermittent": {"ets": 1.0}}
+    versions = {"xgboost": "x1", "lstm": "l1", "ets": "e1", "random_forest": "r1"}
+    row = registry_row(decision, "blend-abc", versions, weights, ["/m/x1"], _board({"b": 0.6}).iloc[0], QUANTILES, "r")
+    used, read_weights = champion_components(row.iloc[0])
+    assert used == {"ets": "e1", "lstm": "l1", "xgboost": "x1"} and read_weights == weights
+
+
 def test_registry_serves_the_latest_promotion():
-    quantiles = pd.DataFrame({"horizon": [1, 2], "q10": [-1.0, -1.5], "q90": [1.0, 1.5]})
     decision = choose_champion(_board({"seasonal_naive": 1.0, "xgboost": 0.7}))
-    first = registry_row(decision, "v1", "/m/v1", _board({"xgboost": 0.7}).iloc[0], quantiles, "run-a")
-    second = registry_row(decision, "v2", "/m/v2", _board({"xgboost": 0.6}).iloc[0], quantiles, "run-b")
+    one = {"all": {"xgboost": 1.0}}
+    first = registry_row(decision, "v1", {"xgboost": "v1"}, one, ["/m/v1"], _board({"xgboost": 0.7}).iloc[0], QUANTILES, "run-a")
+    second = registry_row(decision, "v2", {"xgboost": "v2"}, one, ["/m/v2"], _board({"xgboost": 0.6}).iloc[0], QUANTILES,
+                          "run-b")
     second["promoted_at"] = first["promoted_at"] + pd.Timedelta(seconds=5)
     row = serving_champion(pd.concat([second, first]))
     assert row["model_version"] == "v2"
-    pd.testing.assert_frame_equal(interval_quantiles(row), quantiles)
+    pd.testing.assert_frame_equal(interval_quantiles(row), QUANTILES.assign(model="xgboost"))
+    assert champion_components(row) == ({"xgboost": "v2"}, one)
     with pytest.raises(LookupError, match="champion_model"):
         serving_champion(pd.DataFrame())

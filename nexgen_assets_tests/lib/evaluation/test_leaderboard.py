@@ -35,8 +35,10 @@ def test_leaderboard_ranks_models_by_mase_overall_and_per_horizon_bucket():
     scored = pd.DataFrame(rows)
     sums = error_sums(scored, ["model", "model_version", "fold", "store_id", "product_id", "horizon_bucket"])
     timings = pd.DataFrame({"model": ["seasonal_naive", "xgboost", "xgboost"], "seconds": [0.5, 2.0, 4.0]})
+    weights = pd.DataFrame({"model": ["seasonal_naive", "xgboost"], "segment": "all",
+                            "component": ["seasonal_naive", "xgboost"], "weight": 1.0})
 
-    board = build_leaderboard(sums, timings)
+    board = build_leaderboard(sums, timings, weights)
 
     assert board["scope"].tolist() == ["all", "all", "h01-07", "h01-07", "h08-14", "h08-14"]
     assert board["model"].tolist() == ["xgboost", "seasonal_naive"] * 3 and board["rank"].tolist() == [1, 2] * 3
@@ -47,3 +49,17 @@ def test_leaderboard_ranks_models_by_mase_overall_and_per_horizon_bucket():
     fit = board.drop_duplicates("model").set_index("model")["fit_seconds_per_fold"]
     assert fit.to_dict() == {"xgboost": 3.0, "seasonal_naive": 0.5}
     assert set(board["model_version"]) == {"sn-v1", "xgb-v1"}
+
+
+def test_a_blend_row_carries_its_weights_and_the_fit_time_of_its_components():
+    scored = pd.DataFrame({"model": ["blend", "xgboost"], "model_version": ["blend-1", "xgb-v1"], "fold": 1,
+                           "store_id": "S1", "product_id": "P1", "horizon": 1, "actual": 10.0, "forecast": 9.0,
+                           "scale": 1.0, "p10": 8.0, "p90": 12.0})
+    sums = error_sums(scored, ["model", "model_version", "fold", "store_id", "product_id", "horizon_bucket"])
+    timings = pd.DataFrame({"model": ["lstm", "xgboost"], "seconds": [3.0, 2.0]})
+    weights = pd.DataFrame({"model": ["blend", "blend", "xgboost"], "segment": ["fast", "intermittent", "all"],
+                            "component": ["lstm", "xgboost", "xgboost"], "weight": [1.0, 1.0, 1.0]})
+    board = build_leaderboard(sums, timings, weights).set_index(["scope", "model"])
+    assert board.loc[("all", "blend"), "weights"] == '{"fast": {"lstm": 1.0}, "intermittent": {"xgboost": 1.0}}'
+    assert board.loc[("all", "blend"), "fit_seconds_per_fold"] == 5.0
+    assert board.loc[("all", "xgboost"), "components"] == "xgboost"
