@@ -9,9 +9,11 @@ and calibration quantiles the backtest gave it) forecasts the held-out days from
 history, as the champion would if promoted. Rows: MAE and MASE of p50 (the median), RMSE
 of `mean` (the expected value), p10-p90 coverage, and RMSE over the oracle's (the
 generator's expected demand; 1.00 = as good as knowing the true demand curve). "ets" is
-statsforecast's AutoETS per series with a weekly season, the statistical peer; the last
-lines give the champion's ratios to it, its error by horizon bucket and the coverage of
-its total-level interval.
+statsforecast's AutoETS per series with a weekly season, with this platform's calibrated
+quantiles; "AutoETS (point)" is the same fit scored on its own point forecast, as a team
+would use it without this platform: the statistical peer. The last lines give the
+champion's ratios to it, its error by horizon bucket and the coverage of its total-level
+interval.
 """
 
 import argparse
@@ -93,6 +95,9 @@ def score(home: Path) -> tuple[pd.DataFrame, dict]:
         scored = scored.merge(scale, on=SERIES, how="left")
         scored_by[candidate] = scored
         rows.append(_metrics(scored, candidate, oracle_rmse) | {"backtest MASE": overall.loc[candidate, "mase"]})
+    if PEER in scored_by:
+        raw = scored_by[PEER].assign(p50=scored_by[PEER]["mean"]).drop(columns=["p10", "p90"])
+        rows.append(_metrics(raw, "AutoETS (point)", oracle_rmse))
     table = pd.DataFrame(rows).sort_values("MASE").reset_index(drop=True)
 
     registry = read_table(make_engine(f"sqlite:///{home / 'warehouse' / 'nexgen.db'}"), "model_registry")
@@ -107,11 +112,12 @@ def score(home: Path) -> tuple[pd.DataFrame, dict]:
         levels = level_forecasts(scored[[*SERIES, "date", "horizon", "mean"]].merge(products, on="product_id"),
                                  interval_quantiles(champion), name)
         total = levels[levels["level"] == "total"].merge(truth.groupby("date", as_index=False)["quantity"].sum(), on="date")
-        peer = table.set_index("candidate").loc[PEER] if PEER in set(table["candidate"]) else None
-        champ = table.set_index("candidate").loc[name]
+        by_name = table.set_index("candidate")
+        champ = by_name.loc[name]
         summary = {
             "champion": f"{name} ({', '.join(f'{k} {v}' for k, v in versions.items())})",
-            "MAE / ets": champ["MAE"] / peer["MAE"] if peer is not None else None,
+            "MAE / AutoETS (point)": champ["MAE"] / by_name.loc["AutoETS (point)", "MAE"],
+            "MAE / ets (calibrated)": champ["MAE"] / by_name.loc[PEER, "MAE"],
             "RMSE / oracle": champ["RMSE / oracle"],
             "series coverage": champ["p10-p90 coverage"],
             "total coverage": float(((total["quantity"] >= total["p10"]) & (total["quantity"] <= total["p90"])).mean()),

@@ -24,7 +24,12 @@ MODELS_ASSETS = [f"{name}_model" for name in MODELS]
 
 
 class BacktestConfig(dg.Config):
-    folds: int = Field(default=3, description="Rolling origins, one horizon apart.")
+    folds: int = Field(default=3, description="Recent rolling origins, one horizon apart.")
+    seasonal_fold: bool = Field(
+        default=True,
+        description="Also score the weeks one year before the days to forecast (when history allows), so candidates "
+        "and intervals are judged on the season ahead.",
+    )
     history_days: int = Field(default=TRAINING_HISTORY_DAYS, description="Most recent days of features read.")
 
 
@@ -70,9 +75,9 @@ def backtest_results(
     versions = {name: model_store.latest_version(name) for name in MODELS}
     templates = {name: build_model(name, model_store.metadata(name, v)["params"]) for name, v in versions.items()}
     extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
-    outcome = backtest_models(templates, versions, extract, config.folds)
+    outcome = backtest_models(templates, versions, extract, config.folds, config.seasonal_fold)
     if len(outcome.origins) < config.folds:
-        context.log.warning(f"history allows {len(outcome.origins)} of {config.folds} folds; scored what fits")
+        context.log.warning(f"history allows {len(outcome.origins)} of {config.folds} recent folds; scored what fits")
     yield dg.MaterializeResult(
         asset_key="backtest_results",
         metadata={

@@ -23,18 +23,30 @@ from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
 from nexgen_assets.lib.models.inputs import history_of
 from nexgen_assets.lib.models.interface import Forecaster
 
+YEAR_DAYS = 364
+"""52 weeks: a year back on the same weekday."""
 
-def fold_origins(last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:
-    """Origins spaced one horizon apart, the newest one horizon before the last day; oldest first."""
-    return [last_date - dt.timedelta(days=horizon * k) for k in range(folds, 0, -1)]
+
+def fold_origins(last_date: dt.date, horizon: int, folds: int, seasonal: bool = True) -> list[dt.date]:
+    """Origins spaced one horizon apart, the newest one horizon before the last day; oldest first.
+
+    `seasonal` adds the origin one year before the last day: its fold scores the same weeks
+    a year before the days about to be forecast, so the intervals and the candidates are
+    also judged on the season ahead (a December forecast on last December, not only on
+    the autumn weeks before it).
+    """
+    recent = [last_date - dt.timedelta(days=horizon * k) for k in range(folds, 0, -1)]
+    year_ago = last_date - dt.timedelta(days=YEAR_DAYS)
+    return [year_ago, *recent] if seasonal and year_ago < recent[0] else recent
 
 
 MIN_TRAINING_DAYS = 56
 
 
-def usable_origins(first_date: dt.date, last_date: dt.date, horizon: int, folds: int) -> list[dt.date]:
+def usable_origins(first_date: dt.date, last_date: dt.date, horizon: int, folds: int, seasonal: bool = True) -> list[dt.date]:
     """The requested origins that leave at least MIN_TRAINING_DAYS of history before them."""
-    return [o for o in fold_origins(last_date, horizon, folds) if (o - first_date).days >= MIN_TRAINING_DAYS]
+    origins = fold_origins(last_date, horizon, folds, seasonal)
+    return [o for o in origins if (o - first_date).days >= MIN_TRAINING_DAYS]
 
 
 def split_at(
@@ -57,11 +69,12 @@ def run_backtest(
     features: pd.DataFrame,
     horizon: int,
     folds: int,
+    seasonal: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scored forecasts (model, fold, series, category, segment, day, actual, forecast, scale) and seconds per model and fold."""
     days = pd.to_datetime(history["date"])
     first, last = days.min().date(), days.max().date()
-    origins = usable_origins(first, last, horizon, folds)
+    origins = usable_origins(first, last, horizon, folds, seasonal)
     if not origins:
         raise ValueError(
             f"backtest needs at least {MIN_TRAINING_DAYS + horizon} days of history; "
@@ -123,11 +136,12 @@ class BacktestOutcome:
 
 
 def backtest_models(
-    templates: Mapping[str, Forecaster], versions: Mapping[str, str], extract: pd.DataFrame, folds: int
+    templates: Mapping[str, Forecaster], versions: Mapping[str, str], extract: pd.DataFrame, folds: int,
+    seasonal: bool = True,
 ) -> BacktestOutcome:
     """Refit every model at the same origins, build the blends, and score every candidate with honest intervals."""
     observed = extract[~extract["is_future"].astype(bool)]
-    scored, timings = run_backtest(templates, history_of(observed), observed, HORIZON_DAYS, folds)
+    scored, timings = run_backtest(templates, history_of(observed), observed, HORIZON_DAYS, folds, seasonal)
     candidates, weights = honest_candidates(wide_points(scored), list(templates))
     all_versions = {name: versions[name] if name in versions else blend_version(w, versions) for name, w in weights.items()}
     with_intervals = cross_conformal(candidates)

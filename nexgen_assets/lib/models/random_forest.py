@@ -9,7 +9,7 @@ from sklearn.ensemble import RandomForestRegressor
 from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster, TabularEncoder
 
 DEFAULTS = {
-    "n_estimators": 80,
+    "n_estimators": 40,
     "max_depth": 16,
     "min_samples_leaf": 5,
     "max_features": 0.5,

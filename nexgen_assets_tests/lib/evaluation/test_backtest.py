@@ -15,8 +15,9 @@ def test_folds_share_origins_and_never_train_on_the_scored_days():
     observed = panel[~panel["is_future"]]
     history = history_of(panel)
     last = max(history["date"])
-    origins = fold_origins(last, H, 3)
+    origins = fold_origins(last, H, 3, seasonal=False)
     assert origins == [last - dt.timedelta(days=84), last - dt.timedelta(days=56), last - dt.timedelta(days=28)]
+    assert fold_origins(last, H, 3) == [last - dt.timedelta(days=364), *origins]
     past, train, future = split_at(history, observed, origins[0], H)
     assert max(past["date"]) == origins[0] and max(train["date"]) == origins[0]
     assert min(future["date"]) == origins[0] + dt.timedelta(days=1)
@@ -55,7 +56,7 @@ def test_backtest_outcome_holds_versioned_error_sums_interval_quantiles_and_timi
     quantiles = outcome.interval_quantiles
     assert set(quantiles["level"]) == {"series", "total", "store", "category", "store_category"}
     series = quantiles[(quantiles["model"] == "seasonal_naive") & (quantiles["level"] == "series")]
-    assert set(series["horizon_bucket"]) == {"h01-07", "h08-14", "h15-21", "h22-28"}
+    assert set(series["horizon_bucket"]) == {"h01-07", "h08-14", "h15-21", "h22-28", "all"}
     assert ((quantiles["q10"] <= quantiles["q50"]) & (quantiles["q50"] <= quantiles["q90"])).all()
     assert outcome.timings["model"].tolist() == ["seasonal_naive"]
 
@@ -71,3 +72,15 @@ def test_every_candidate_is_scored_on_the_same_points_and_blends_name_their_weig
     blend = table[table["model"] == "blend"]
     assert blend["weight"].sum() == pytest.approx(1.0, abs=1e-3) and set(blend["component"]) <= {"seasonal_naive", "xgboost"}
     assert outcome.versions["blend"].startswith("blend-") and outcome.versions["xgboost"] == "xgb-v1"
+
+
+def test_the_seasonal_fold_scores_the_same_weeks_a_year_earlier_when_history_allows():
+    panel = feature_panel(series=2, days=440)
+    observed = panel[~panel["is_future"]]
+    history = history_of(panel)
+    last = max(history["date"])
+    scored, _ = run_backtest({"seasonal_naive": build_model("seasonal_naive")}, history, observed, H, 2)
+    origins = sorted(scored["origin"].unique())
+    assert origins == [last - dt.timedelta(days=364), last - dt.timedelta(days=56), last - dt.timedelta(days=28)]
+    plain, _ = run_backtest({"seasonal_naive": build_model("seasonal_naive")}, history, observed, H, 2, seasonal=False)
+    assert plain["origin"].nunique() == 2

@@ -37,9 +37,13 @@ def test_quantiles_are_kept_per_segment():
     fast = _scored(n=3000, seed=2).assign(segment="fast")
     slow = _scored(n=3000, seed=3, mean_low=0.2, mean_high=0.6).assign(segment="intermittent")
     table = quantile_table(pd.concat([fast, slow]))
-    assert set(table["segment"]) == {"fast", "intermittent"} and set(table["level"]) == {"series"}
-    q50 = table.groupby("segment")["q50"].mean()
+    assert set(table["segment"]) == {"fast", "intermittent", "all"} and set(table["level"]) == {"series"}
+    per_segment = table[(table["segment"] != "all") & (table["band"] == "all") & (table["horizon_bucket"] != "all")]
+    assert len(per_segment) == 8 and (per_segment["points"] > 300).all()
+    q50 = per_segment.groupby("segment")["q50"].mean()
     assert q50["intermittent"] < q50["fast"]
+    banded = table[table["band"] != "all"]
+    assert {"<0.25", "0.25-0.5", "16+"} <= set(banded["band"])
 
 
 def test_series_scale_is_the_mean_seasonal_difference():
@@ -63,8 +67,18 @@ def test_intervals_are_ordered_non_negative_and_widen_with_the_forecast():
 
 
 def test_a_segment_missing_from_the_table_gets_the_pooled_quantiles_not_a_zero_width_interval():
+    table = quantile_table(_scored(n=3000, seed=5).assign(segment="fast"))
     point = pd.DataFrame({"model": "m", "horizon": [3], "segment": ["intermittent"], "forecast": [4.0]})
-    table = pd.DataFrame({"model": ["m"], "level": ["series"], "segment": ["fast"], "horizon_bucket": ["h01-07"],
-                          "q10": [-1.0], "q50": [0.0], "q90": [1.0]})
     out = apply_quantiles(point, table).iloc[0]
+    pooled = table[(table["segment"] == "all") & (table["horizon_bucket"] == "h01-07")].iloc[0]
     assert out["p10"] < out["p50"] < out["p90"]
+    assert out["p90"] == pytest.approx(4.0 + pooled["q90"] * np.sqrt(4.25))
+
+
+def test_a_thin_cell_borrows_the_quantiles_of_a_coarser_one():
+    scored = _scored(n=3000, seed=4).assign(segment="fast")
+    table = quantile_table(scored)
+    point = pd.DataFrame({"model": "m", "horizon": [3], "segment": ["fast"], "forecast": [0.3]})
+    out = apply_quantiles(point, table).iloc[0]
+    coarse = table[(table["band"] == "all") & (table["segment"] == "fast") & (table["horizon_bucket"] == "h01-07")].iloc[0]
+    assert out["p50"] == pytest.approx(max(0.0, 0.3 + coarse["q50"] * np.sqrt(0.55)))
