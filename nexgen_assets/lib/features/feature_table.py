@@ -33,7 +33,7 @@ CALENDAR_COLUMNS = [
     "is_holiday", "days_to_holiday", "days_after_holiday",
     "promo", "price", "price_ratio",
 ]
-SEASON_COLUMNS = ["series_age_days", "yoy_week_mean", "yoy_level", "yoy_ratio"]
+SEASON_COLUMNS = ["series_age_days", "yoy_week_mean", "yoy_level", "yoy_ratio", "holiday_ratio_last_year"]
 
 
 def demand_columns(lag: int) -> list[str]:
@@ -61,8 +61,24 @@ def all_feature_columns() -> list[str]:
 def _holidays(spark: SparkSession, start: dt.date, end: dt.date) -> DataFrame:
     table = holiday_table(start - dt.timedelta(days=40), end + dt.timedelta(days=40))
     if table.empty:
-        return spark.createDataFrame([], "holiday_date date")
-    return spark.createDataFrame([(d,) for d in table["date"]], "holiday_date date")
+        return spark.createDataFrame([], "holiday_date date, holiday string")
+    return spark.createDataFrame(list(zip(table["date"], table["holiday"], strict=True)), "holiday_date date, holiday string")
+
+
+def _holiday_ratio_last_year(frame: DataFrame, holidays: DataFrame, series: Window) -> DataFrame:
+    """On a holiday, how the series sold on the same holiday last year against its 28 days before it.
+
+    Christmas can cut sales to a sixth while Black Friday doubles them; a generic holiday
+    flag cannot tell them apart, each series' own last occurrence can. Read a year back,
+    so it is known for every forecast day.
+    """
+    named = holidays.select(F.col("holiday_date").alias("date"), "holiday")
+    frame = frame.join(F.broadcast(named), "date", "left").withColumn(
+        "_before", F.avg("quantity").over(series.rowsBetween(-28, -1))
+    )
+    occurrences = Window.partitionBy(*SERIES_KEYS, "holiday").orderBy("date")
+    ratio = (F.lag("quantity", 1).over(occurrences) + 0.1) / (F.lag("_before", 1).over(occurrences) + 0.1)
+    return frame.withColumn("holiday_ratio_last_year", F.when(F.col("holiday").isNotNull(), ratio)).drop("holiday", "_before")
 
 
 def _rolling(column: str, window: int, horizon: int, fn) -> Column:
@@ -143,6 +159,7 @@ def build_features(
     regular_price = F.last(F.when(F.coalesce("promo", F.lit(0)) == 0, F.col("avg_price")), ignorenulls=True).over(history)
     future_price = F.coalesce(regular_price, last_price) * (1 - F.coalesce("planned_discount", F.lit(0.0)))
     frame = frame.withColumn("price", F.when(F.col("is_future"), future_price).otherwise(last_price))
+    frame = _holiday_ratio_last_year(frame, holidays, series)
     yearly_price = Window.partitionBy(*SERIES_KEYS).orderBy("date").rowsBetween(-364, 0)
     demand = F.col("quantity")
     demand_sets: dict[str, Column] = {}
@@ -167,6 +184,7 @@ def build_features(
         F.avg(demand).over(series.rowsBetween(-367, -361)).alias("yoy_week_mean"),
         F.avg(demand).over(series.rowsBetween(-(364 + HORIZON_DAYS + 27), -(364 + HORIZON_DAYS))).alias("yoy_level"),
         F.count(demand).over(series.rowsBetween(-367, -361)).alias("_yoy_days"),
+        "holiday_ratio_last_year",
     ).withColumn(
         "yoy_week_mean", F.when(F.col("_yoy_days") == 7, F.col("yoy_week_mean"))
     ).withColumn(

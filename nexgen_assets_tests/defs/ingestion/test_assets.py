@@ -22,3 +22,26 @@ def test_a_truncated_gzip_fails_its_partition_naming_the_file(home, resources, s
     failure = result.get_step_failure_events()[0].event_specific_data.error.message
     assert f"{name}: cannot be read" in failure
     assert not resources["lake"].exists("raw_sales", name)
+
+
+def test_the_promotion_calendar_lands_whole_with_its_rejects_and_a_broken_file_names_itself(home, resources):
+    header = "store_id,product_id,start_date,end_date,discount\n"
+    rows = "S1,P1,2025-02-01,2025-02-03,0.2\nS1,P2,2025-02-05,2025-02-01,0.1\n"
+    (home / "incoming" / "promotions_a.csv").write_text(header + rows)
+    (home / "incoming" / "promotions_b.csv").write_text(header + "S2,P1,2025-03-01,2025-03-02,0.3\n")
+
+    result = dg.materialize(by_key(["raw_promotions"]), resources=resources, instance=dg.DagsterInstance.ephemeral())
+
+    lake = resources["lake"]
+    assert sorted(lake.read_frame("promotions")["source_file"]) == ["promotions_a.csv", "promotions_b.csv"]
+    rejects = lake.read_frame("promotion_rejects")
+    assert rejects[["source_file", "row_number", "reason"]].values.tolist() == [["promotions_a.csv", 3, "bad_promotion_dates"]]
+    meta = result.asset_materializations_for_node("raw_promotions")[0].metadata
+    assert meta["rows_read"].value == 3 and meta["promotions"].value == 2
+
+    (home / "incoming" / "promotions_c.csv").write_text("store_id,product_id\nS1,P1\n")
+    broken = dg.materialize(by_key(["raw_promotions"]), resources=resources, instance=dg.DagsterInstance.ephemeral(),
+                            raise_on_error=False)
+    assert not broken.success
+    assert "promotions_c.csv: missing required column" in broken.get_step_failure_events()[0].event_specific_data.error.message
+    assert len(lake.read_frame("promotions")) == 2

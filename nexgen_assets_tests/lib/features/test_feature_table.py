@@ -114,3 +114,18 @@ def test_a_planned_promotion_raises_the_forecast_of_that_series_on_those_days(sp
     assert (lifted[on_promo] > 1.5 * base[on_promo]).all()
     others = [k for k in base.index if k not in on_promo]
     assert lifted[others].to_numpy() == pytest.approx(base[others].to_numpy(), rel=0.01)
+
+
+def test_a_holiday_carries_how_the_series_sold_on_it_last_year(spark):
+    rows = []
+    for k in range(700):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=k)
+        qty = 1.0 if (day.month, day.day) == (12, 25) else 10.0
+        rows.append(("S1", "P1", day, qty, 0, 2.0, 0))
+    daily = spark.createDataFrame(
+        rows, "store_id string, product_id string, date date, quantity double, promo int, avg_price double, stockout int"
+    )
+    ratio = build_features(daily, _products(spark)).toPandas().set_index("date")["holiday_ratio_last_year"]
+    assert pd.isna(ratio[dt.date(2024, 12, 25)]) and pd.isna(ratio[dt.date(2025, 3, 3)])
+    assert ratio[dt.date(2025, 12, 25)] == pytest.approx(1.1 / 10.1)
+    assert ratio[dt.date(2025, 7, 4)] == pytest.approx(1.0)
