@@ -126,9 +126,19 @@ def dashboard_data(engine: Engine) -> dict:
     }
 
 
+def _script_safe_json(data: dict) -> str:
+    """JSON that no product name can break out of: <, > and & as \\u escapes, which JSON.parse reads back.
+
+    Escaping only "</" is not enough: "<!--<script>" inside a script element changes how
+    the browser finds its end.
+    """
+    text = json.dumps(data, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def render_dashboard(data: dict) -> str:
     """The whole dashboard as one HTML string with the data and the drawing script inline."""
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    payload = _script_safe_json(data)
     nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title in PAGES)
     template = (resources.files("nexgen_assets.lib.marts") / "dashboard.html").read_text(encoding="utf-8")
     return template.replace("{{nav}}", nav).replace("{{data}}", payload).replace(

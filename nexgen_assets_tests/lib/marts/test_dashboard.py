@@ -51,8 +51,11 @@ def test_every_page_of_the_dashboard_draws_data_in_chromium(engine, tmp_path):
 
 def test_the_embedded_data_cannot_close_the_script_tag():
     data = {"generated_at": "now", "trend": [{"date": "2025-01-01", "quantity": 1.0, "revenue": 1.0}],
-            "top_products": [{"product_name": "</script><b>x</b>", "revenue": 1.0, "revenue_rank": 1}],
+            "top_products": [{"product_name": "</script><b>x</b>", "revenue": 1.0, "revenue_rank": 1},
+                             {"product_name": "<!--<script>&", "revenue": 0.5, "revenue_rank": 2}],
             "stock_status": [], "lowest_cover": [], "kpis": {}, "forecast": [], "history": [], "accuracy": []}
     html = render_dashboard(data)
     payload = html.split('id="nexgen-data">', 1)[1].split("</script>", 1)[0]
-    assert json.loads(payload)["top_products"][0]["product_name"] == "</script><b>x</b>"
+    names = [p["product_name"] for p in json.loads(payload)["top_products"]]
+    assert names == ["</script><b>x</b>", "<!--<script>&"]
+    assert "<" not in payload and ">" not in payload
