@@ -140,7 +140,9 @@ def summary_lines(home: Path) -> list[str]:
     lines.append(f"lake: {resources['lake'].root}")
     lines.append(f"models: {resources['model_store'].root}")
     lines.append(f"exports (Parquet marts, nexgen.pbids, dashboard.html): {resources['exports'].folder}")
-    lines.append(f"warehouse url: {warehouse.engine.url.render_as_string(hide_password=True)}")
+    from nexgen_assets.lib.storage.warehouse import masked_url
+
+    lines.append(f"warehouse url: {masked_url(warehouse.engine.url)}")
     return lines
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -35,10 +36,28 @@ def is_money(column: str) -> bool:
     return any(column == name or column.endswith("_" + name) for name in MONEY_NAMES)
 
 
+_SECRET_IN_QUERY = re.compile(r"((?:^|;)\s*(?:pwd|password)\s*=\s*)(\{[^}]*\}|[^;]*)", re.IGNORECASE)
+
+
+def masked_url(url: str | sa.engine.URL) -> str:
+    """A URL safe to print or log: the password and any PWD=/Password= inside query values (odbc_connect) masked."""
+    parsed = sa.engine.make_url(url) if isinstance(url, str) else url
+    query = {
+        key: tuple(_SECRET_IN_QUERY.sub(r"\1***", v) for v in values) if isinstance(values, tuple)
+        else _SECRET_IN_QUERY.sub(r"\1***", values)
+        for key, values in parsed.query.items()
+    }
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
 def make_engine(url: str) -> Engine:
-    """Engine for a warehouse URL; SQLite folders are created, SQL Server gets fast_executemany."""
+    """Engine for a warehouse URL; SQLite folders are created, SQL Server gets fast_executemany.
+
+    Errors never carry the bound row values (`hide_parameters`), so a failed publish does
+    not copy customer rows into logs.
+    """
     parsed = sa.engine.make_url(url)
-    kwargs: dict = {"future": True}
+    kwargs: dict = {"future": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "mssql" and parsed.get_driver_name() == "pyodbc":

@@ -150,3 +150,22 @@ def test_string_widths_do_not_depend_on_the_first_rows_seen():
     assert "reason NVARCHAR(400)" in ddl and "record NVARCHAR(max)" in ddl
     long_note = pd.DataFrame({"note": ["y" * 500]})
     assert wh.sql_type(long_note["note"]).length is None
+
+
+def test_printed_urls_hide_every_password_including_odbc_connect():
+    assert wh.masked_url("postgresql://nexgen:s3cret@db:5432/wh") == "postgresql://nexgen:***@db:5432/wh"
+    odbc = "mssql+pyodbc:///?odbc_connect=DRIVER%3D%7BODBC+Driver+18%7D%3BSERVER%3Dsql01%3BUID%3Dsa%3BPWD%3Ds3cret%3BEncrypt%3Dyes"
+    shown = wh.masked_url(odbc)
+    assert "s3cret" not in shown and "sql01" in shown and "Encrypt" in shown
+    braced = wh.masked_url("mssql+pyodbc:///?odbc_connect=SERVER=s;Password={a;s3cret};UID=u")
+    assert "s3cret" not in braced and "UID" in braced
+
+
+def test_a_failed_statement_does_not_put_row_values_in_the_error(tmp_path):
+    engine = wh.make_engine(f"sqlite:///{tmp_path / 'wh.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+    with pytest.raises(sa.exc.IntegrityError) as error, engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO t VALUES (:id)"), {"id": 1})
+    assert "hidden due to hide_parameters" in str(error.value)
