@@ -6,6 +6,8 @@ every model on features rebuilt for the new value.
 """
 
 SERIES_KEYS = ["store_id", "product_id"]
+MAX_ID_LENGTH = 128
+"""The longest order, store or product id the platform stores (the warehouse's id columns are this wide)."""
 HORIZON_DAYS = 28
 MODEL_SPANS = ((1, 7), (8, 14), (15, HORIZON_DAYS))
 """Horizon spans served by separate direct models: a span's model reads demand lagged at least its last day,

@@ -11,8 +11,10 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from nexgen_assets.lib.grain import MAX_ID_LENGTH
 from nexgen_assets.lib.ingestion.contract import (
     DEFAULT_STORE_ID,
+    EARLIEST_DATE,
     INVENTORY_COLUMNS,
     MAX_ABS_QUANTITY,
     MAX_UNIT_PRICE,
@@ -94,6 +96,8 @@ def clean_sales_lines(raw: DataFrame, ingested_at: dt.datetime | None = None) ->
         ("unparseable_date", F.col("_ts").isNull()),
         ("bad_encoding", _bad_text(content)),
         ("future_date", F.col("_ts") > F.lit(latest)),
+        ("ancient_date", F.col("_ts") < F.lit(EARLIEST_DATE)),
+        ("id_too_long", _too_long(["order_id", "store_id", "product_id"])),
         ("bad_quantity", F.col("_quantity").isNull() | F.isnan("_quantity")),
         ("zero_quantity", F.col("_quantity") == 0),
         ("implausible_quantity", F.abs("_quantity") > MAX_ABS_QUANTITY),
@@ -126,8 +130,14 @@ def clean_sales_lines(raw: DataFrame, ingested_at: dt.datetime | None = None) ->
     return _split(typed)
 
 
-def clean_inventory_snapshots(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Typed stock snapshots and the rows that cannot be used."""
+def _too_long(columns: list[str]) -> Column:
+    """True where any of the id columns is longer than the warehouse stores."""
+    return F.greatest(*[F.coalesce(F.length(c), F.lit(0)) for c in columns]) > MAX_ID_LENGTH
+
+
+def clean_inventory_snapshots(raw: DataFrame, ingested_at: dt.datetime | None = None) -> tuple[DataFrame, DataFrame]:
+    """Typed stock snapshots and the rows that cannot be used (dated before 1990 or after the day of ingestion)."""
+    latest = (ingested_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)).date() + dt.timedelta(days=1)
     raw = _ensure_columns(raw, INVENTORY_COLUMNS)
     typed = raw.select(
         "*",
@@ -140,6 +150,9 @@ def clean_inventory_snapshots(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
         ("missing_snapshot_date", F.col("_date").isNull()),
         ("missing_store_id", F.col("store_id").isNull()),
         ("missing_product_id", F.col("product_id").isNull()),
+        ("future_date", F.col("_date") > F.lit(latest)),
+        ("ancient_date", F.col("_date") < F.lit(EARLIEST_DATE)),
+        ("id_too_long", _too_long(["store_id", "product_id"])),
         ("bad_stock", F.col("_stock").isNull() | F.isnan("_stock") | (F.col("_stock") < 0)),
     ]
     typed = typed.withColumn("reason", _first_failure(rules)).select(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+
+from nexgen_assets.lib.grain import MAX_ID_LENGTH
 
 SALES_REQUIRED = ("order_id", "order_ts", "product_id", "quantity", "unit_price")
 SALES_OPTIONAL = ("store_id", "product_name", "category", "promo")
@@ -10,6 +13,8 @@ SALES_COLUMNS = SALES_REQUIRED + SALES_OPTIONAL
 DEFAULT_STORE_ID = "ONLINE"
 MAX_ABS_QUANTITY = 1e6
 MAX_UNIT_PRICE = 1e7
+EARLIEST_DATE = dt.date(1990, 1, 1)
+"""Sales and stock dated before this are a typo (year 0001, 1924), not history: they would stretch every daily grid."""
 
 INVENTORY_REQUIRED = ("snapshot_date", "store_id", "product_id", "stock_on_hand")
 INVENTORY_OPTIONAL = ("lead_time_days",)
@@ -35,11 +40,13 @@ REJECT_REASONS = {
     "bad_encoding": "a field is not valid UTF-8 text",
     "implausible_quantity": f"|quantity| is above {1e6:,.0f} or not finite",
     "implausible_price": f"unit_price is above {1e7:,.0f} or not finite",
-    "future_date": "order_ts is more than a day after the file was ingested",
+    "future_date": "order_ts or snapshot_date is more than a day after the file was ingested",
+    "ancient_date": "order_ts or snapshot_date is before 1990-01-01",
+    "id_too_long": f"order_id, store_id or product_id is longer than {MAX_ID_LENGTH} characters",
     "missing_snapshot_date": "snapshot_date is empty or not a date",
     "missing_store_id": "store_id is empty",
     "bad_stock": "stock_on_hand is not a number or is negative",
-    "bad_promotion_dates": "start_date or end_date is not a date, or end_date is before start_date",
+    "bad_promotion_dates": "start_date or end_date is not a date, is before 1990-01-01, or end_date is before start_date",
     "bad_discount": "discount is not a fraction in [0, 1)",
 }
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from nexgen_assets.lib.grain import MAX_ID_LENGTH
 from nexgen_assets.lib.ingestion.contract import (
+    EARLIEST_DATE,
     PROMOTION_COLUMNS,
     REJECT_REASONS,
     ContractError,
@@ -71,7 +73,11 @@ def read_promotion_file(path: Path) -> PromotionCalendar:
     reason = pd.Series(None, index=frame.index, dtype=object)
     reason[frame["store_id"].eq("")] = "missing_store_id"
     reason[reason.isna() & frame["product_id"].eq("")] = "missing_product_id"
-    reason[reason.isna() & (start.isna() | end.isna() | (end < start))] = "bad_promotion_dates"
+    too_long = (frame["store_id"].str.len() > MAX_ID_LENGTH) | (frame["product_id"].str.len() > MAX_ID_LENGTH)
+    reason[reason.isna() & too_long] = "id_too_long"
+    reason[reason.isna() & (start.isna() | end.isna() | (end < start) | (start < pd.Timestamp(EARLIEST_DATE)))] = (
+        "bad_promotion_dates"
+    )
     reason[reason.isna() & ~discount.between(0, 1, inclusive="left")] = "bad_discount"
     bad = reason.notna()
     rejects = pd.DataFrame({

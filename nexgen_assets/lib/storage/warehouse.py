@@ -24,10 +24,12 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from nexgen_assets.lib.grain import MAX_ID_LENGTH
+
 CHUNK_ROWS = 200_000
 MONEY = sa.Numeric(19, 4, asdecimal=False)
 MONEY_NAMES = ("revenue", "price", "amount")
-ID_LENGTH, KEY_LENGTH, TEXT_LENGTH = 128, 255, 400
+ID_LENGTH, KEY_LENGTH, TEXT_LENGTH = MAX_ID_LENGTH, 255, 400
 FREE_TEXT_NAMES = ("record", "interval_quantiles", "weights", "components", "artifact_path")
 
 

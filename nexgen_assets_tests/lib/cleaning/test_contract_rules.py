@@ -21,6 +21,8 @@ def test_each_defect_gets_its_reason_and_counts_add_up(tmp_path, spark):
         + "A7,2024-03-01,S1,P1,1,-2.0,0,web\n"
         + "A8,2024-03-01,S1,P1,1,1.0,7,web\n"
         + "A9,2024-03-01,,P1,-1,1.0,,web\n"
+        + "A10,0001-01-01,S1,P1,1,1.0,0,web\n"
+        + "A11,2024-03-01,S1," + "P" * 129 + ",1,1.0,0,web\n"
     )
     raw = read_landed_file(spark, land(tmp_path, "sales_defects.csv", HEADER + body), SALES_REQUIRED)
     accepted, rejects = clean_sales_lines(raw)
@@ -28,6 +30,7 @@ def test_each_defect_gets_its_reason_and_counts_add_up(tmp_path, spark):
     assert reasons == {
         2: "duplicate_line", 3: "missing_order_id", 4: "missing_product_id", 5: "unparseable_date",
         6: "bad_quantity", 7: "zero_quantity", 8: "negative_price", 9: "bad_promo",
+        11: "ancient_date", 12: "id_too_long",
     }
     kept = {r["order_id"]: r for r in accepted.collect()}
     assert raw.count() == len(kept) + len(reasons)
@@ -37,10 +40,11 @@ def test_each_defect_gets_its_reason_and_counts_add_up(tmp_path, spark):
 
 
 def test_inventory_rows_with_bad_stock_are_rejected(tmp_path, spark):
-    text = "snapshot_date,store_id,product_id,stock_on_hand\n2024-01-01,S1,P1,5\n2024-01-01,S1,P2,-3\nbad,S1,P3,1\n"
+    text = ("snapshot_date,store_id,product_id,stock_on_hand\n2024-01-01,S1,P1,5\n2024-01-01,S1,P2,-3\nbad,S1,P3,1\n"
+            "2204-01-01,S1,P4,1\n1924-01-01,S1,P5,1\n")
     raw = read_landed_file(
         spark, land(tmp_path, "inventory_x.csv", text), ("snapshot_date", "store_id", "product_id", "stock_on_hand")
     )
     accepted, rejects = clean_inventory_snapshots(raw)
     assert accepted.count() == 1
-    assert sorted(r["reason"] for r in rejects.collect()) == ["bad_stock", "missing_snapshot_date"]
+    assert sorted(r["reason"] for r in rejects.collect()) == ["ancient_date", "bad_stock", "future_date", "missing_snapshot_date"]

@@ -19,15 +19,18 @@ def test_good_rows_are_kept_and_bad_ones_rejected_with_file_row_and_reason(tmp_p
         + "S1,P3,someday,2025-01-10,0.2\n"
         + "S1,P4,2025-01-10,2025-01-12,1.5\n"
         + "S1,P5,2025-01-10,2025-01-12,ten percent\n"
+        + "S1,P6,0001-01-10,2025-01-12,0.1\n"
+        + "S1," + "P" * 129 + ",2025-01-10,2025-01-12,0.1\n"
     )
     calendar = read_promotion_calendar([path])
-    assert calendar.rows_read == 6 and len(calendar.accepted) + len(calendar.rejects) == 6
+    assert calendar.rows_read == 8 and len(calendar.accepted) + len(calendar.rejects) == 8
     row = calendar.accepted.iloc[0]
     assert (row["store_id"], row["product_id"], row["start_date"], row["end_date"], row["discount"]) == (
         "S1", "P1", dt.date(2025, 1, 10), dt.date(2025, 1, 12), 0.2)
     assert calendar.rejects["reason"].tolist() == [
-        "missing_store_id", "bad_promotion_dates", "bad_promotion_dates", "bad_discount", "bad_discount"]
-    assert calendar.rejects["row_number"].tolist() == [3, 4, 5, 6, 7]
+        "missing_store_id", "bad_promotion_dates", "bad_promotion_dates", "bad_discount", "bad_discount",
+        "bad_promotion_dates", "id_too_long"]
+    assert calendar.rejects["row_number"].tolist() == [3, 4, 5, 6, 7, 8, 9]
     assert set(calendar.rejects["source_file"]) == {"promotions_2025.csv"}
     assert '"product_id":"P4"' in calendar.rejects["record"].iloc[3]
 
