@@ -98,13 +98,11 @@ def honest_candidates(wide: pd.DataFrame, models: list[str]) -> tuple[pd.DataFra
     folds = sorted(wide["fold"].unique())
     candidates: dict[str, Weights] = {m: single(m) for m in models}
     candidates.update(fit_blends(wide, models))
+    held_out = {fold: fit_blends(wide[wide["fold"] != fold], models) for fold in folds} if len(folds) > 1 else {}
     pieces = []
-    for name, weights in candidates.items():
-        for fold in folds:
-            part = wide[wide["fold"] == fold]
-            if name in BLENDS and len(folds) > 1:
-                weights_here = fit_blends(wide[wide["fold"] != fold], models)[name]
-            else:
-                weights_here = weights
+    for fold in folds:
+        part = wide[wide["fold"] == fold]
+        for name, weights in candidates.items():
+            weights_here = held_out[fold][name] if name in BLENDS and fold in held_out else weights
             pieces.append(part[POINT_KEYS].assign(model=name, forecast=combine(part, weights_here)))
     return pd.concat(pieces, ignore_index=True), candidates
