@@ -33,33 +33,27 @@ class BacktestConfig(dg.Config):
     history_days: int = Field(default=TRAINING_HISTORY_DAYS, description="Most recent days of features read.")
 
 
+def _backtest_output(key: str, description: str) -> dg.AssetSpec:
+    """One lake table the backtest writes; every one reads the stored models and the features."""
+    return dg.AssetSpec(key, deps=[*MODELS_ASSETS, "sales_features"], kinds={"pandas", "parquet"}, description=description)
+
+
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
+        _backtest_output(
             "backtest_results",
-            deps=[*MODELS_ASSETS, "sales_features"],
-            kinds={"pandas", "parquet"},
-            description="Error sums per model, fold, series and horizon bucket, every model refitted at the same origins.",
+            "Error sums per model, fold, series and horizon bucket, every model refitted at the same origins.",
         ),
-        dg.AssetSpec(
+        _backtest_output(
             "backtest_interval_quantiles",
-            deps=[*MODELS_ASSETS, "sales_features"],
-            kinds={"pandas", "parquet"},
-            description="q10/q50/q90 of scaled backtest residuals per candidate, level, segment and horizon bucket: "
+            "q10/q50/q90 of scaled backtest residuals per candidate, level, segment and horizon bucket: "
             "the champion's calibrated p10/p50/p90 at series and aggregate levels.",
         ),
-        dg.AssetSpec(
+        _backtest_output(
             "backtest_candidate_weights",
-            deps=[*MODELS_ASSETS, "sales_features"],
-            kinds={"pandas", "parquet"},
-            description="Weights of every champion candidate per segment and component model (a single model: weight 1).",
+            "Weights of every champion candidate per segment and component model (a single model: weight 1).",
         ),
-        dg.AssetSpec(
-            "backtest_timings",
-            deps=[*MODELS_ASSETS, "sales_features"],
-            kinds={"pandas", "parquet"},
-            description="Fit and predict seconds and training rows per model and fold.",
-        ),
+        _backtest_output("backtest_timings", "Fit and predict seconds and training rows per model and fold."),
     ],
     group_name="evaluation",
 )
