@@ -1,21 +1,51 @@
-"""Publish pandas frames to a SQL warehouse so that readers never see half a table.
+"""Publish pandas frames to a SQL warehouse so that readers never see half a table nor wait for a load.
 
-Rows go in by COPY on PostgreSQL and by fast_executemany on SQL Server, in chunks.
-A full replace loads a staging table (chunk by chunk, outside the reader's view)
-and swaps its rows into the target, all in one transaction. An archive
-append replaces the rows of the same key (e.g. forecast_run_id) in one transaction,
-so re-publishing a run never doubles it. The same statements serve SQLite,
-PostgreSQL and SQL Server; the SQL Server driver is loaded only for an mssql URL.
+A full replace keeps the target table itself (its grants, indexes, triggers, dependent views
+and any columns a DBA added) and only swaps its rows:
+
+1. the chunks are loaded into a staging table, each chunk committed on its own: no long
+   transaction and no lock on the target. On PostgreSQL and SQLite it is TEMPORARY, so a
+   killed process leaves nothing behind (its session takes the table along). On SQL Server
+   it is a plain `<table>__staging_<hex>` table in the target's schema, which a killed
+   process leaves behind: local #temp tables mis-handle fast_executemany's parameter
+   types and ##global ones are readable by every login on the instance;
+2. new frame columns are added to the target (nullable) in a short transaction of their own;
+3. one transaction takes the publish lock, deletes the target's rows and inserts the
+   staged ones (INSERT ... SELECT), then commits.
+
+Readers keep the old rows until that commit:
+
+- PostgreSQL: under MVCC readers see the old rows until the commit. DELETE and the publish
+  lock (LOCK TABLE ... IN EXCLUSIVE MODE) leave SELECT's ACCESS SHARE lock alone; TRUNCATE and
+  DROP INDEX would not (ACCESS EXCLUSIVE), so indexes are kept up during the insert instead of
+  rebuilt after it, and the deleted rows are left to autovacuum. A rename swap is no option:
+  views, grants and indexes bind to the table's OID and would leave with the old table.
+- SQL Server: readers are unblocked when the database has READ_COMMITTED_SNAPSHOT ON (see
+  sql/mssql/001_star_schema.sql); without it READ COMMITTED readers wait for the swap
+  transaction, though never for the load. Publishers serialise on sp_getapplock.
+- SQLite: WAL journal, so readers read the last commit while a writer writes; writers
+  take the single write lock at BEGIN IMMEDIATE and wait up to SQLITE_BUSY_TIMEOUT_S for it.
+
+Schema changes are additive: a frame column the table lacks is added, a table column the
+frame lacks is kept (and loaded with NULLs), and a column whose type cannot take the
+frame's values raises IncompatibleColumnError instead of dropping anything.
+
+An archive append (replace_rows) replaces the rows of the same key (e.g. forecast_run_id)
+in one transaction, so re-publishing a run never doubles it. Rows go in by COPY on
+PostgreSQL and by fast_executemany on SQL Server, in chunks; the SQL Server driver is
+loaded only for an mssql URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import itertools
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +61,12 @@ MONEY = sa.Numeric(19, 4, asdecimal=False)
 MONEY_NAMES = ("revenue", "price", "amount")
 ID_LENGTH, KEY_LENGTH, TEXT_LENGTH = MAX_ID_LENGTH, 255, 400
 FREE_TEXT_NAMES = ("record", "interval_quantiles", "weights", "components", "artifact_path")
+SQLITE_BUSY_TIMEOUT_S = 60
+_WRITES = "nexgen_writes"
+
+
+class IncompatibleColumnError(ValueError):
+    """A warehouse column cannot take the frame's values; the publisher never drops a table to fix it."""
 
 
 def is_money(column: str) -> bool:
@@ -52,13 +88,27 @@ def masked_url(url: str | sa.engine.URL) -> str:
     return parsed.set(query=query).render_as_string(hide_password=True)
 
 
+def with_installed_driver(url: sa.engine.URL) -> sa.engine.URL:
+    """`postgresql://` as every PostgreSQL user types it: the installed driver (psycopg, else psycopg2).
+
+    SQLAlchemy picks psycopg (version 3) for a bare `postgresql://`; a machine that has only
+    psycopg2 would otherwise fail with "No module named 'psycopg'".
+    """
+    if url.drivername != "postgresql":
+        return url
+    for module, driver in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return url.set(drivername=driver)
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """Engine for a warehouse URL; SQLite folders are created, SQL Server gets fast_executemany.
 
     Errors never carry the bound row values (`hide_parameters`), so a failed publish does
     not copy customer rows into logs.
     """
-    parsed = sa.engine.make_url(url)
+    parsed = with_installed_driver(sa.engine.make_url(url))
     kwargs: dict = {"future": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -66,24 +116,40 @@ def make_engine(url: str) -> Engine:
         kwargs["fast_executemany"] = True
     engine = sa.create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        _transactional_ddl(engine)
+        _sqlite_for_concurrent_publishers(engine)
     return engine
 
 
-def _transactional_ddl(engine: Engine) -> None:
-    """Let SQLite roll back CREATE/DROP TABLE with the rest of a transaction.
+def _sqlite_for_concurrent_publishers(engine: Engine) -> None:
+    """WAL, a long busy timeout, and transactions we begin ourselves (so DDL rolls back too).
 
-    The sqlite3 driver only opens a transaction before data changes, so DDL would
-    commit on its own; SQLAlchemy's documented recipe hands BEGIN to us instead.
+    WAL lets readers read the last commit while a publisher writes. The sqlite3 driver would
+    only open a transaction before data changes, so DDL would commit on its own; SQLAlchemy's
+    documented recipe hands BEGIN to us instead. Write transactions begin IMMEDIATE: taking the
+    write lock up front waits out other writers (busy timeout), whereas a read transaction that
+    later writes fails at once with "database is locked" if another writer committed meanwhile.
     """
 
     @sa.event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection, _record):
+    def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITES) else "BEGIN")
+
+
+@contextmanager
+def _writing(conn: Connection) -> Iterator[None]:
+    """A transaction that writes the warehouse (on SQLite it takes the write lock at BEGIN)."""
+    conn.execution_options(**{_WRITES: True})
+    try:
+        with conn.begin():
+            yield
+    finally:
+        conn.execution_options(**{_WRITES: False})
 
 
 def sql_type(series: pd.Series, key: bool = False) -> sa.types.TypeEngine:
@@ -168,49 +234,125 @@ def bulk_insert(conn: Connection, table: sa.Table, chunk: pd.DataFrame) -> None:
     conn.execute(table.insert(), records(chunk))
 
 
-def _clear_statement(conn: Connection, table: sa.Table) -> sa.Executable:
-    if conn.dialect.name in ("postgresql", "mssql"):
-        return sa.text(f"TRUNCATE TABLE {conn.dialect.identifier_preparer.format_table(table)}")
-    return table.delete()
+_FAMILY_OF_VALUES = {
+    "integer": "number", "floating": "number", "mixed-integer-float": "number", "decimal": "number",
+    "boolean": "boolean", "date": "date/time", "datetime": "date/time", "datetime64": "date/time",
+    "string": "text",
+}
 
 
-def _same_columns(conn: Connection, table: sa.Table) -> bool:
-    existing = {c["name"] for c in sa.inspect(conn).get_columns(table.name, schema=table.schema)}
-    return existing == {c.name for c in table.columns}
+def _column_family(sql: sa.types.TypeEngine) -> str | None:
+    """What kind of value a warehouse column holds; None for kinds not checked (e.g. TIME, JSON)."""
+    if isinstance(sql, sa.Boolean):
+        return "boolean"
+    if isinstance(sql, (sa.Integer, sa.Numeric)):
+        return "number"
+    if isinstance(sql, (sa.Date, sa.DateTime)):
+        return "date/time"
+    if isinstance(sql, sa.String):
+        return "text"
+    return None
 
 
-def _suspend_postgres_indexes(conn: Connection, table: sa.Table) -> list[str]:
-    """Drop the table's primary key and plain indexes; returns the statements that rebuild them.
+def check_columns(table: str, existing: dict[str, sa.types.TypeEngine], frame: pd.DataFrame) -> None:
+    """Refuse a frame column whose values the table's column of that name cannot hold.
 
-    Building an index once after a bulk insert is about twice as fast as maintaining
-    it row by row. Definitions come from the catalog, so indexes a DBA added survive.
+    Families must match (numbers, booleans, dates/times, text); a text column takes anything.
+    All-null and mixed frame columns, and column types outside those families, are not checked.
     """
-    qualified = conn.dialect.identifier_preparer.format_table(table)
-    oid = {"t": qualified}
-    constraints = conn.execute(
-        sa.text("SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"),
-        oid,
-    ).all()
-    backed = {name for name, _, _ in constraints}
-    indexes = conn.execute(
-        sa.text(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid = CAST(:t AS regclass)"
-        ),
-        oid,
-    ).all()
-    prep = conn.dialect.identifier_preparer
-    rebuild = []
-    for name, kind, definition in constraints:
-        if kind == "p":
-            conn.execute(sa.text(f"ALTER TABLE {qualified} DROP CONSTRAINT {prep.quote(name)}"))
-            rebuild.append(f"ALTER TABLE {qualified} ADD CONSTRAINT {prep.quote(name)} {definition}")
-    for name, definition in indexes:
-        if name not in backed:
-            index = prep.quote(name) if table.schema is None else f"{prep.quote(table.schema)}.{prep.quote(name)}"
-            conn.execute(sa.text(f"DROP INDEX {index}"))
-            rebuild.append(definition)
-    return rebuild
+    for column in frame.columns:
+        if column not in existing:
+            continue
+        have = _column_family(existing[column])
+        given = _FAMILY_OF_VALUES.get(pd.api.types.infer_dtype(frame[column], skipna=True))
+        if have in (None, "text", given) or given is None:
+            continue
+        raise IncompatibleColumnError(
+            f"cannot publish to {table}: column {column!r} is {existing[column]} ({have}) in the warehouse, "
+            f"but the data holds {given} values. Convert the column in the asset that produces it, or have the "
+            f"DBA change, rename or drop the warehouse column; the publisher never drops a table."
+        )
+
+
+def _existing_columns(conn: Connection, name: str, schema: str | None) -> dict[str, sa.types.TypeEngine] | None:
+    """The table's columns and their types, or None when there is no such table."""
+    with conn.begin():
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(name, schema=schema):
+            return None
+        return {c["name"]: c["type"] for c in inspector.get_columns(name, schema=schema)}
+
+
+def add_column_statement(dialect: sa.Dialect, table: sa.Table, column: str) -> str:
+    """ALTER TABLE adding one of `table`'s columns as nullable (SQL Server says ADD, the others ADD COLUMN)."""
+    added = sa.Table(table.name, sa.MetaData(), sa.Column(column, table.c[column].type, nullable=True), schema=table.schema)
+    spec = sa.schema.CreateColumn(added.c[column]).compile(dialect=dialect)
+    keyword = "ADD" if dialect.name == "mssql" else "ADD COLUMN"
+    return f"ALTER TABLE {dialect.identifier_preparer.format_table(table)} {keyword} {spec}"
+
+
+def _add_missing_columns(conn: Connection, target: sa.Table, existing: dict | None) -> None:
+    """Add the frame's new columns in a short transaction of their own, so no reader waits on a long one."""
+    missing = [c.name for c in target.columns if existing is not None and c.name not in existing]
+    if missing:
+        with _writing(conn):
+            for column in missing:
+                conn.execute(sa.text(add_column_statement(conn.dialect, target, column)))
+
+
+def _create_if_missing(conn: Connection, target: sa.Table) -> None:
+    if not sa.inspect(conn).has_table(target.name, schema=target.schema):
+        target.create(conn)
+
+
+def staging_table(dialect: sa.Dialect, target: sa.Table, existing: dict | None) -> sa.Table:
+    """The table the target's new rows are loaded into: TEMPORARY, or beside the target on SQL Server.
+
+    Columns the target already has keep its types, so values are converted (or refused)
+    while loading and the final INSERT ... SELECT copies like to like.
+    """
+    name = f"{target.name}__staging_{uuid.uuid4().hex[:8]}"
+    columns = [sa.Column(c.name, (existing or {}).get(c.name, c.type)) for c in target.columns]
+    if dialect.name == "mssql":
+        return sa.Table(name, sa.MetaData(), *columns, schema=target.schema)
+    return sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+_MSSQL_PUBLISH_LOCK = (
+    "DECLARE @granted int; "
+    "EXEC @granted = sp_getapplock @Resource = :resource, @LockMode = 'Exclusive', @LockOwner = 'Transaction', "
+    "@LockTimeout = -1; "
+    "IF @granted < 0 THROW 51000, 'could not take the publish lock', 1;"
+)
+
+
+def swap_statements(dialect: sa.Dialect, target: sa.Table, staging: sa.Table) -> list[sa.Executable]:
+    """The swap transaction's statements: serialise publishers, delete the old rows, insert the staged ones.
+
+    The publish lock is its own statement, so the DELETE starts after a concurrent
+    publisher has committed and sees (and deletes) that publisher's rows too.
+    """
+    qualified = dialect.identifier_preparer.format_table(target)
+    statements: list[sa.Executable] = []
+    if dialect.name == "postgresql":
+        statements.append(sa.text(f"LOCK TABLE {qualified} IN EXCLUSIVE MODE"))
+    elif dialect.name == "mssql":
+        statements.append(sa.text(_MSSQL_PUBLISH_LOCK).bindparams(resource=f"nexgen publish {qualified}"))
+    columns = [c.name for c in staging.columns]
+    statements.append(target.delete())
+    statements.append(target.insert().from_select(columns, sa.select(*staging.columns)))
+    return statements
+
+
+def _drop_staging(conn: Connection, staging: sa.Table) -> None:
+    """Drop the staging table; if that fails, discard the connection, whose session ends and takes it along."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        with conn.begin():
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {conn.dialect.identifier_preparer.format_table(staging)}"))
+    except sa.exc.DBAPIError:
+        conn.invalidate()
 
 
 def replace_table(
@@ -221,42 +363,39 @@ def replace_table(
     schema: str | None = None,
     indexes: Sequence[Sequence[str]] = (),
 ) -> int:
-    """Replace a table's contents atomically; returns the rows written.
+    """Replace a table's rows atomically, keeping the table itself; returns the rows written.
 
-    One transaction creates a staging table, loads the chunks into it, then swaps
-    them into the target (clear, insert from staging, drop staging). Readers see the
-    old rows until commit; the target is locked only for the swap at the end. A
-    failure or a killed process rolls everything back, staging table included. On
-    PostgreSQL the target's indexes are rebuilt once inside the swap.
+    See the module docstring for the steps and what readers see. `primary_key` and
+    `indexes` shape a table created here; an existing table keeps its own. A failure
+    or a killed process leaves the old rows (and any columns already added).
     """
     chunks = _chunks(data)
     first = next(chunks, None)
     if first is None:
         raise ValueError(f"nothing to publish to {name}: no data frames given")
     target = table_for(name, first, primary_key, schema, indexes=indexes)
-    unlogged = ["UNLOGGED"] if engine.dialect.name == "postgresql" else []
-    staging = table_for(f"{name}__staging_{uuid.uuid4().hex[:8]}", first, (), schema, unlogged)
+    columns = first.columns.tolist()
     rows = 0
-    with engine.begin() as conn:
-        staging.create(conn)
-        for chunk in itertools.chain([first], chunks):
-            if len(chunk):
-                bulk_insert(conn, staging, chunk[first.columns.tolist()])
-                rows += len(chunk)
-        exists = sa.inspect(conn).has_table(name, schema=schema)
-        if exists and not _same_columns(conn, target):
-            target.drop(conn)
-            exists = False
-        if not exists:
-            target.create(conn)
-        else:
-            conn.execute(_clear_statement(conn, target))
-        rebuild = _suspend_postgres_indexes(conn, target) if conn.dialect.name == "postgresql" else []
-        columns = [c.name for c in target.columns]
-        conn.execute(target.insert().from_select(columns, sa.select(*[staging.c[c] for c in columns])))
-        for statement in rebuild:
-            conn.execute(sa.text(statement))
-        staging.drop(conn)
+    with engine.connect() as conn:
+        existing = _existing_columns(conn, name, schema)
+        if existing is not None:
+            check_columns(name, existing, first)
+        staging = staging_table(conn.dialect, target, existing)
+        try:
+            with conn.begin():
+                staging.create(conn)
+            for chunk in itertools.chain([first], chunks):
+                if len(chunk):
+                    with conn.begin():
+                        bulk_insert(conn, staging, chunk[columns])
+                    rows += len(chunk)
+            _add_missing_columns(conn, target, existing)
+            with _writing(conn):
+                _create_if_missing(conn, target)
+                for statement in swap_statements(conn.dialect, target, staging):
+                    conn.execute(statement)
+        finally:
+            _drop_staging(conn, staging)
     return rows
 
 
@@ -269,24 +408,31 @@ def replace_rows(
     schema: str | None = None,
     indexes: Sequence[Sequence[str]] = (),
 ) -> int:
-    """Append frame, first deleting rows whose key values it carries, in one transaction."""
+    """Append frame, first deleting rows whose key values it carries, in one transaction.
+
+    New frame columns are added to the table first, as in replace_table.
+    """
     if frame.empty:
         return 0
     target = table_for(name, frame, primary_key, schema, indexes=indexes)
-    with engine.begin() as conn:
-        if not sa.inspect(conn).has_table(name, schema=schema):
-            target.create(conn)
-        keys = frame[list(key_columns)].drop_duplicates()
-        for key in records(keys):
-            conn.execute(target.delete().where(sa.and_(*[target.c[k] == v for k, v in key.items()])))
-        for chunk in _chunks(frame):
-            bulk_insert(conn, target, chunk)
+    with engine.connect() as conn:
+        existing = _existing_columns(conn, name, schema)
+        if existing is not None:
+            check_columns(name, existing, frame)
+        _add_missing_columns(conn, target, existing)
+        with _writing(conn):
+            _create_if_missing(conn, target)
+            keys = frame[list(key_columns)].drop_duplicates()
+            for key in records(keys):
+                conn.execute(target.delete().where(sa.and_(*[target.c[k] == v for k, v in key.items()])))
+            for chunk in _chunks(frame):
+                bulk_insert(conn, target, chunk)
     return len(frame)
 
 
 def delete_rows(engine: Engine, name: str, where: dict, schema: str | None = None) -> int:
     """Delete rows matching all `where` values; a missing table deletes nothing."""
-    with engine.begin() as conn:
+    with engine.connect() as conn, _writing(conn):
         if not sa.inspect(conn).has_table(name, schema=schema):
             return 0
         table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)

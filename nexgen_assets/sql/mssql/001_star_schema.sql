@@ -4,6 +4,9 @@
 -- Column names match what the warehouse publisher writes (a test compares them with a
 -- live run); reloads keep these definitions and only swap the rows, in one transaction.
 -- Money is DECIMAL(19,4) (Power BI's fixed decimal), ids NVARCHAR(128), days DATE.
+-- Recommended once per warehouse database: ALTER DATABASE CURRENT SET READ_COMMITTED_SNAPSHOT ON
+-- (it waits until no other connection is open). Power BI's READ COMMITTED reads then see the
+-- previous rows while a publish swaps them in; without it they wait for the swap to commit.
 
 IF OBJECT_ID(N'dbo.dim_date', N'U') IS NULL
 CREATE TABLE dbo.dim_date (
