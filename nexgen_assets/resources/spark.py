@@ -7,7 +7,11 @@ from nexgen_assets.settings import Settings
 
 
 def spark_config(settings: Settings, master: str | None = None) -> dict[str, str]:
-    """Spark settings for a small machine; the master comes from NEXGEN_SPARK_MASTER (sc:// for Spark Connect)."""
+    """Spark settings for a small machine; the master comes from NEXGEN_SPARK_MASTER (sc:// for Spark Connect).
+
+    A Spark Connect server's token stays out of this config (Dagster shows resource config in
+    its UI): pyspark's client reads it from SPARK_CONNECT_AUTHENTICATE_TOKEN, set by `nexgen dev`.
+    """
     master = master or settings.spark_master
     config = {
         "spark.app.name": "nexgen",
