@@ -7,7 +7,12 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.evaluation.champion import champion_components, interval_quantiles, serving_champion
+from nexgen_assets.lib.evaluation.champion import (
+    champion_components,
+    champion_manifests,
+    interval_quantiles,
+    serving_champion,
+)
 from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame, forecast_summary
 from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory, stock_positions
 from nexgen_assets.lib.forecasts.levels import level_forecasts
@@ -42,11 +47,16 @@ def sales_forecast(
     warehouse: WarehouseResource,
 ):
     """The next horizon (28 days) of every live series from the champion in model_registry (never just the newest file):
-    its expected value `mean` and calibrated p10/p50/p90."""
+    its expected value `mean` and calibrated p10/p50/p90. Each component loads only if its files match the manifest
+    hash the registry recorded."""
     started = time.perf_counter()
     champion = _serving_champion(warehouse)
     versions, weights = champion_components(champion)
-    models = {name: model_store.load(name, version) for name, version in versions.items()}
+    try:
+        manifests = champion_manifests(champion)
+    except LookupError as error:
+        raise dg.Failure(str(error)) from error
+    models = {name: model_store.load(name, version, manifests[name]) for name, version in versions.items()}
     extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
     forecast = forecast_frame(
         models,

@@ -101,6 +101,7 @@ def model_asset(name: str, config_type: type[dg.Config], kinds: set[str], descri
             metadata={
                 "model_version": stored.version,
                 "artifact_path": str(stored.path),
+                "manifest_sha256": stored.manifest_sha256,
                 "training_rows": trained.model.training_rows,
                 "training_seconds": trained.seconds,
                 "trained_through": trained.metadata["trained_through"],

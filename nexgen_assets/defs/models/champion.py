@@ -31,7 +31,10 @@ def champion_model(
     model_store: ModelStoreResource,
     warehouse: WarehouseResource,
 ):
-    """Register the best candidate in model_registry, or keep the previous champion serving."""
+    """Register the best candidate in model_registry, or keep the previous champion serving.
+
+    Each component's stored files are verified against its manifest here, and the manifest's
+    sha256 goes into the registry row: serving loads nothing that differs from what was promoted."""
     decision = choose_champion(model_leaderboard)
     overall = model_leaderboard[model_leaderboard["scope"] == "all"].set_index("model")
     metadata = {
@@ -45,9 +48,10 @@ def champion_model(
         weights = json.loads(chosen["weights"])
         versions = {m: str(overall.loc[m, "model_version"]) for m in components(weights)}
         paths = [str(model_store.path_of(m, v)) for m, v in versions.items()]
+        manifests = {m: model_store.manifest_sha256(m, v) for m, v in versions.items()}
         quantiles = lake.read_frame("backtest_interval_quantiles")
         quantiles = quantiles[quantiles["model"] == decision.model]
-        row = registry_row(decision, str(chosen["model_version"]), versions, weights, paths, chosen, quantiles,
+        row = registry_row(decision, str(chosen["model_version"]), versions, manifests, weights, paths, chosen, quantiles,
                            context.run.run_id)
         warehouse.replace_rows("model_registry", row, ["registry_id"], primary_key=("registry_id",))
         metadata.update({"serving": f"{decision.model} {chosen['model_version']}", "promoted": True,

@@ -9,7 +9,8 @@ bounds memory and time whatever the number of series.
 from __future__ import annotations
 
 import os
-import tempfile
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ DEFAULTS = {
     "validation_share": 0.1,
     "seed": 7,
 }
+NETWORK_FILE = "network.keras"
 
 
 def _keras():
@@ -152,23 +154,14 @@ class LSTMForecaster(Forecaster):
         merged = rows.merge(long, on=[*SERIES_KEYS, "horizon"], how="left")
         return np.clip(merged["forecast"].fillna(0.0).to_numpy(dtype="float64"), 0.0, None)
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        if self.network is not None:
-            with tempfile.TemporaryDirectory() as folder:
-                path = os.path.join(folder, "lstm.keras")
-                self.network.save(path)
-                with open(path, "rb") as handle:
-                    state["network"] = handle.read()
-        return state
+    def _save_state(self, folder: Path) -> dict[str, Any]:
+        """The network as a Keras 3 .keras file (architecture as JSON, weights as HDF5; no Lambda layers)."""
+        if self.network is None:
+            raise RuntimeError("lstm is not fitted")
+        self.network.save(str(folder / NETWORK_FILE))
+        return {"history_epochs": self.history_epochs}
 
-    def __setstate__(self, state):
-        blob = state.get("network")
-        if isinstance(blob, bytes):
-            keras = _keras()
-            with tempfile.TemporaryDirectory() as folder:
-                path = os.path.join(folder, "lstm.keras")
-                with open(path, "wb") as handle:
-                    handle.write(blob)
-                state["network"] = keras.models.load_model(path)
-        self.__dict__.update(state)
+    def _load_state(self, folder: Path, state: dict[str, Any]) -> None:
+        """Loaded in Keras' safe mode (no deserialised Python code) and uncompiled: predicting needs no optimizer."""
+        self.network = _keras().models.load_model(str(folder / NETWORK_FILE), compile=False, safe_mode=True)
+        self.history_epochs = int(state["history_epochs"])

@@ -1,9 +1,17 @@
-"""Global Random Forest (scikit-learn), bounded in memory by depth, leaf size and max_samples."""
+"""Global Random Forest (scikit-learn), bounded in memory by depth, leaf size and max_samples.
+
+Stored with skops, which rebuilds only types it is told to trust: scikit-learn's estimators
+and NumPy arrays by default, plus the tree structure in TRUSTED_TYPES. A file needing any
+other type is refused before it is read.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import skops.io as sio
 from sklearn.ensemble import RandomForestRegressor
 
 from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster, TabularEncoder
@@ -18,6 +26,8 @@ DEFAULTS = {
     "n_jobs": 2,
     "seed": 7,
 }
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+"""Types a stored forest may hold beyond what skops trusts by default (the compiled tree of each estimator)."""
 
 
 class RandomForestForecaster(SpanwiseTreeForecaster):
@@ -25,6 +35,7 @@ class RandomForestForecaster(SpanwiseTreeForecaster):
 
     name = "random_forest"
     label = "random forest"
+    suffix = ".skops"
 
     def __init__(self, **params) -> None:
         super().__init__(**{**DEFAULTS, **params})
@@ -44,6 +55,19 @@ class RandomForestForecaster(SpanwiseTreeForecaster):
 
     def _predict_span(self, estimator: RandomForestRegressor, encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
         return estimator.predict(_matrix(encoder, rows))
+
+    def _save_estimator(self, estimator: RandomForestRegressor, path: Path) -> None:
+        sio.dump(estimator, path)
+
+    def _load_estimator(self, path: Path) -> RandomForestRegressor:
+        """The forest, after checking the file asks for no type outside skops' defaults and TRUSTED_TYPES."""
+        unexpected = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+        if unexpected:
+            raise ValueError(f"random forest file {path.name} needs untrusted types {unexpected}; refusing to load it")
+        forest = sio.load(path, trusted=TRUSTED_TYPES)
+        if not isinstance(forest, RandomForestRegressor):
+            raise ValueError(f"random forest file {path.name} holds a {type(forest).__name__}, not a RandomForestRegressor")
+        return forest
 
 
 def _matrix(encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:

@@ -5,6 +5,10 @@ It is the baseline every learned model must beat (MASE is measured against it).
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -12,6 +16,7 @@ from nexgen_assets.lib.grain import SERIES_KEYS
 from nexgen_assets.lib.models.interface import Forecaster, horizon_of
 
 DEFAULTS = {"season": 7}
+SEASON_FILE = "last_season.parquet"
 
 
 class SeasonalNaiveForecaster(Forecaster):
@@ -46,3 +51,14 @@ class SeasonalNaiveForecaster(Forecaster):
         keys["offset"] = (horizon_of(future, self.last_date) - 1) % season
         out = keys.merge(self.last_season, on=[*SERIES_KEYS, "offset"], how="left")
         return np.clip(out["quantity"].fillna(0.0).to_numpy(dtype="float64"), 0.0, None)
+
+    def _save_state(self, folder: Path) -> dict[str, Any]:
+        """The last season's quantities as Parquet, the last date in state.json."""
+        if self.last_season is None:
+            raise RuntimeError("seasonal naive is not fitted")
+        self.last_season.to_parquet(folder / SEASON_FILE, index=False)
+        return {"last_date": self.last_date.isoformat()}
+
+    def _load_state(self, folder: Path, state: dict[str, Any]) -> None:
+        self.last_date = dt.date.fromisoformat(state["last_date"])
+        self.last_season = pd.read_parquet(folder / SEASON_FILE)

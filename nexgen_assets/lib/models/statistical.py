@@ -2,11 +2,12 @@
 
 Each model is fitted at the origin (the last day of history) and forecasts HORIZON_DAYS
 days for every series at once; the fitted state is that forecast table, so a stored model
-is small and needs no training data. A series the method cannot handle (fewer than
-`min_history_days` days, by default two weekly seasons; all zeros; or the method raised or
-returned a non-finite value) gets the fallback instead: the mean of its last
-`fallback_days` days, flat over the horizon. `fallback_series` and `failed_series` count
-them. Negative forecasts (a trend running below zero, net returns) are clipped to 0.
+is small and needs no training data (saved: the table as Parquet, the origin and counts
+as JSON). A series the method cannot handle (fewer than `min_history_days` days, by
+default two weekly seasons; all zeros; or the method raised or returned a non-finite
+value) gets the fallback instead: the mean of its last `fallback_days` days, flat over
+the horizon. `fallback_series` and `failed_series` count them. Negative forecasts (a
+trend running below zero, net returns) are clipped to 0.
 
 statsforecast 2.x runs ETS and Theta in compiled code (no numba JIT), so a fresh process
 pays only the import. `n_jobs` > 1 forks worker processes per fit; it halves the time on
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,6 +37,7 @@ THETA_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "season_length": 7, "model"
 CROSTON_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "method": "adida"}
 INTERMITTENT_METHODS = {"adida": ADIDA, "imapa": IMAPA, "croston_sba": CrostonSBA}
 THETA_MODELS = (None, "STM", "OTM", "DSTM", "DOTM")
+TABLE_FILE = "forecast_table.parquet"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,21 @@ class StatisticalForecaster(Forecaster):
         rows["date"] = pd.to_datetime(future["date"]).to_numpy()
         out = rows.merge(table, on=[*SERIES_KEYS, "date"], how="left")
         return out["forecast"].fillna(0.0).to_numpy(dtype="float64")
+
+    def _save_state(self, folder: Path) -> dict[str, Any]:
+        """The forecast table as Parquet; the origin and the fallback counts in state.json."""
+        if self.forecast_table is None:
+            raise RuntimeError(f"{self.name} model is not fitted")
+        self.forecast_table.to_parquet(folder / TABLE_FILE, index=False)
+        return {"origin": self.origin.isoformat(), "fallback_series": self.fallback_series,
+                "failed_series": self.failed_series}
+
+    def _load_state(self, folder: Path, state: dict[str, Any]) -> None:
+        table = pd.read_parquet(folder / TABLE_FILE)
+        table["date"] = table["date"].astype("datetime64[ns]")
+        self.origin = dt.date.fromisoformat(state["origin"])
+        self.forecast_table = table
+        self.fallback_series, self.failed_series = int(state["fallback_series"]), int(state["failed_series"])
 
     def forecast_series(self, history: pd.DataFrame) -> SeriesForecast:
         """Forecasts of every series in history for the HORIZON_DAYS days after its last date."""

@@ -1,16 +1,49 @@
-"""Versioned model artifacts on disk: one folder per model and version, written atomically."""
+"""Versioned model artifacts on disk: one folder per model and version, written atomically, verified before loading.
+
+A version is `root/<name>/<version>/`: the files the model's `save` wrote (JSON, Parquet,
+XGBoost UBJ, skops, .keras; never pickle) beside `metadata.json`, the manifest: name,
+version, format, the sha256 of every file and the training metadata. The model registry
+records the manifest's own sha256 (see lib/evaluation/champion.py).
+
+Loading refuses, before anything is deserialised: a name outside the model catalog or a
+version not in the store's format (checked before any path is built); a path that leaves
+the root; a symlink or anything but a regular file in the store; a file missing, extra or
+changed against the manifest; and, given the registry's hash, a manifest that was changed.
+So write access to the registry alone can only pick among stored, intact versions, and
+rewriting the store alone cannot change what a registry row serves. Verified bytes are
+copied to a private folder and the model loads from there, so nothing can be swapped in
+between the check and the read.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-import pickle
+import os
+import re
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nexgen_assets.lib.models.catalog import MODELS
+from nexgen_assets.lib.models.interface import Forecaster
 from nexgen_assets.lib.storage.atomic import atomic_path
+
+MANIFEST = "metadata.json"
+FORMAT = "nexgen-model/2"
+"""Manifest format: version 1 was a single pickle, which this store no longer reads."""
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
+VERSION_PATTERN = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}")
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+FILE_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+RESERVED = ("name", "version", "format", "files")
+
+
+class UntrustedArtifactError(ValueError):
+    """A stored model that must not be loaded: bad name or version, a path outside the store, a symlink, a hash mismatch."""
 
 
 @dataclass(frozen=True)
@@ -18,41 +51,194 @@ class ModelVersion:
     name: str
     version: str
     path: Path
+    manifest_sha256: str
+
+
+def sha256_hex(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def check_name(name: Any) -> str:
+    """The name if it is one of the model catalog's; refused before it becomes part of a path."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name not in MODELS:
+        raise UntrustedArtifactError(f"model name {name!r} is not one of the catalog's: {', '.join(MODELS)}")
+    return name
+
+
+def check_version(version: Any) -> str:
+    """The version if it has the store's format (UTC timestamp and 8 hex digits of the content hash)."""
+    if not isinstance(version, str) or not VERSION_PATTERN.fullmatch(version):
+        raise UntrustedArtifactError(
+            f"model version {version!r} is not a store version like 20250101T000000000000Z-0123abcd"
+        )
+    return version
 
 
 def _version_id(payload: bytes) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{stamp}-{hashlib.sha256(payload).hexdigest()[:8]}"
+    return f"{stamp}-{sha256_hex(payload)[:8]}"
 
 
-def save_model(root: str | Path, name: str, model: Any, metadata: dict[str, Any]) -> ModelVersion:
-    """Pickle the model with its metadata under root/name/version; returns where it went."""
-    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    version = _version_id(payload)
-    final = Path(root) / name / version
-    with atomic_path(final) as staging:
-        staging.mkdir()
-        (staging / "model.pkl").write_bytes(payload)
-        meta = {"name": name, "version": version, **metadata}
-        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
-    return ModelVersion(name, version, final)
+def _no_symlink(path: Path) -> Path:
+    if path.is_symlink():
+        raise UntrustedArtifactError(f"{path} is a symlink; the model store holds none")
+    return path
 
 
-def load_model(root: str | Path, name: str, version: str) -> Any:
-    """Unpickle one stored version; FileNotFoundError names the missing artifact."""
-    path = Path(root) / name / version / "model.pkl"
-    if not path.exists():
+def version_path(root: str | Path, name: str, version: str) -> Path:
+    """root/name/version once both are checked, confirmed inside the root with no symlink below it."""
+    check_name(name)
+    check_version(version)
+    base = Path(root).resolve()
+    path = base / name / version
+    _no_symlink(base / name)
+    _no_symlink(path)
+    if not path.resolve().is_relative_to(base):
+        raise UntrustedArtifactError(f"model {name} version {version} resolves outside the model store {base}")
+    return path
+
+
+def _read_regular(path: Path, name: str, version: str) -> bytes:
+    """A regular file's bytes, refusing a symlink even if it is swapped in after the folder was listed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        if path.is_symlink():
+            raise UntrustedArtifactError(f"model {name} version {version}: {path.name} is a symlink; refusing to load") from error
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise UntrustedArtifactError(f"model {name} version {version}: {path.name} is not a regular file")
+        return handle.read()
+
+
+def _file_names(folder: Path, name: str, version: str) -> set[str]:
+    """Names in a version folder; anything but a regular file (a symlink, a folder, a device) is refused."""
+    names = set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                raise UntrustedArtifactError(f"model {name} version {version}: {entry.name} is a symlink; refusing to load")
+            if not entry.is_file(follow_symlinks=False) or not FILE_PATTERN.fullmatch(entry.name):
+                raise UntrustedArtifactError(f"model {name} version {version}: unexpected entry {entry.name!r}")
+            names.add(entry.name)
+    return names
+
+
+def _manifest(path: Path, name: str, version: str, expected_sha256: str | None) -> tuple[dict[str, Any], str]:
+    """The manifest and its sha256, checked against the registry's hash when given and against the requested version."""
+    if expected_sha256 is not None and not (isinstance(expected_sha256, str) and SHA256_PATTERN.fullmatch(expected_sha256)):
+        raise UntrustedArtifactError(f"model {name} version {version}: registry hash {expected_sha256!r} is not a sha256")
+    file = path / MANIFEST
+    if not path.is_dir() or not (file.exists() or file.is_symlink()):
         raise FileNotFoundError(f"model artifact {name} version {version} not found at {path}")
-    return pickle.loads(path.read_bytes())
+    payload = _read_regular(file, name, version)
+    actual = sha256_hex(payload)
+    if expected_sha256 is not None and actual != expected_sha256:
+        raise UntrustedArtifactError(
+            f"model {name} version {version}: {MANIFEST} has sha256 {actual}, the registry recorded {expected_sha256}; "
+            "refusing to load"
+        )
+    manifest = json.loads(payload)
+    if not isinstance(manifest, dict):
+        raise UntrustedArtifactError(f"model {name} version {version}: {MANIFEST} is not a JSON object; refusing to load")
+    if (manifest.get("format"), manifest.get("name"), manifest.get("version")) != (FORMAT, name, version):
+        raise UntrustedArtifactError(
+            f"model {name} version {version}: {MANIFEST} describes {manifest.get('name')} {manifest.get('version')} "
+            f"in format {manifest.get('format')!r}, expected {FORMAT!r}; refusing to load"
+        )
+    return manifest, actual
+
+
+def _verified_files(path: Path, name: str, version: str, expected_sha256: str | None) -> tuple[dict[str, bytes], str]:
+    """Every artifact file's bytes, each matching its sha256 in the manifest, and the manifest's sha256."""
+    manifest, manifest_sha256 = _manifest(path, name, version, expected_sha256)
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise UntrustedArtifactError(f"model {name} version {version}: {MANIFEST} lists no files")
+    present = _file_names(path, name, version) - {MANIFEST}
+    if present != set(listed):
+        missing, extra = sorted(set(listed) - present), sorted(present - set(listed))
+        raise UntrustedArtifactError(
+            f"model {name} version {version}: files differ from {MANIFEST} (missing {missing}, not listed {extra}); "
+            "refusing to load"
+        )
+    files = {}
+    for file, expected in sorted(listed.items()):
+        payload = _read_regular(path / file, name, version)
+        if sha256_hex(payload) != expected:
+            raise UntrustedArtifactError(
+                f"model {name} version {version}: {file} does not match its sha256 in {MANIFEST}; refusing to load"
+            )
+        files[file] = payload
+    return files, manifest_sha256
+
+
+def _artifact_hashes(folder: Path, name: str) -> dict[str, str]:
+    """sha256 of each file a model's `save` wrote; it must write plain files only, and no manifest."""
+    names = _file_names(folder, name, "being saved")
+    if not names or MANIFEST in names:
+        raise ValueError(f"{name} saved {sorted(names)}; a model writes at least one file and never {MANIFEST}")
+    return {file: sha256_hex((folder / file).read_bytes()) for file in sorted(names)}
+
+
+def save_model(root: str | Path, name: str, model: Forecaster, metadata: dict[str, Any]) -> ModelVersion:
+    """Save the fitted model with its manifest under root/name/version in one rename; returns where, and the manifest hash."""
+    check_name(name)
+    if type(model) is not MODELS[name]:
+        raise TypeError(f"a {type(model).__name__} cannot be stored as {name!r}; the catalog builds {MODELS[name].__name__}")
+    clash = sorted(set(RESERVED) & set(metadata))
+    if clash:
+        raise ValueError(f"metadata keys {clash} are the manifest's own")
+    folder = _no_symlink(Path(root).resolve() / name)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".saving-") as scratch:
+        files = Path(scratch) / "files"
+        files.mkdir()
+        model.save(files)
+        hashes = _artifact_hashes(files, name)
+        version = _version_id(json.dumps(hashes, sort_keys=True).encode())
+        manifest = {**metadata, "format": FORMAT, "name": name, "version": version, "files": hashes}
+        payload = json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
+        final = version_path(root, name, version)
+        with atomic_path(final) as staging:
+            files.rename(staging)
+            (staging / MANIFEST).write_bytes(payload)
+    return ModelVersion(name, version, final, sha256_hex(payload))
+
+
+def verify_model(root: str | Path, name: str, version: str, manifest_sha256: str | None = None) -> str:
+    """The manifest's sha256 once every file matches it (and it matches `manifest_sha256` when given); nothing is loaded."""
+    _, actual = _verified_files(version_path(root, name, version), name, version, manifest_sha256)
+    return actual
+
+
+def load_model(root: str | Path, name: str, version: str, manifest_sha256: str | None = None) -> Forecaster:
+    """One stored version, loaded only after verification; pass the registry's `manifest_sha256` to pin the manifest.
+
+    Without it the files are checked against the manifest alone, which guards against
+    damage but not against someone who can rewrite the store: serving always passes it.
+    FileNotFoundError names a missing version; UntrustedArtifactError anything refused.
+    """
+    files, _ = _verified_files(version_path(root, name, version), name, version, manifest_sha256)
+    with tempfile.TemporaryDirectory(prefix="nexgen-model-") as scratch:
+        for file, payload in files.items():
+            (Path(scratch) / file).write_bytes(payload)
+        return MODELS[name].load(Path(scratch))
 
 
 def model_metadata(root: str | Path, name: str, version: str) -> dict[str, Any]:
-    return json.loads((Path(root) / name / version / "metadata.json").read_text())
+    """The manifest of one version (training metadata, file hashes); the files themselves are not read."""
+    manifest, _ = _manifest(version_path(root, name, version), name, version, None)
+    return manifest
 
 
 def list_versions(root: str | Path, name: str) -> list[str]:
-    """Stored versions of a model, oldest first."""
-    folder = Path(root) / name
-    if not folder.exists():
+    """Stored versions of a model, oldest first; hidden, symlinked or foreign entries are not versions."""
+    check_name(name)
+    folder = _no_symlink(Path(root).resolve() / name)
+    if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(
+        p.name for p in folder.iterdir() if VERSION_PATTERN.fullmatch(p.name) and p.is_dir() and not p.is_symlink()
+    )

@@ -3,12 +3,16 @@
 A span's model (see MODEL_SPANS) is trained on the feature set lagged by the span's
 last day and serves only the future rows whose horizon falls in the span, so the
 model for the next week reads last week's sales and stays leak-free.
+
+Saved, a span is one estimator file in its library's own safe format (see `suffix`) and
+its encoder (columns and category levels) as JSON in state.json.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +40,17 @@ class TabularEncoder:
         self.levels = {c: sorted(frame[c].dropna().astype(str).unique()) for c in CATEGORICAL}
         return self
 
+    def to_json(self) -> dict[str, Any]:
+        return {"lag": self.lag, "numeric": list(self.numeric), "levels": self.levels}
+
+    @classmethod
+    def from_json(cls, state: dict[str, Any]) -> TabularEncoder:
+        """The encoder as fitted, with the stored columns (not today's feature list) so a stored model reads what it learned."""
+        encoder = cls(int(state["lag"]))
+        encoder.numeric = [str(c) for c in state["numeric"]]
+        encoder.levels = {c: [str(v) for v in state["levels"][c]] for c in CATEGORICAL}
+        return encoder
+
     def transform(self, frame: pd.DataFrame, as_category: bool) -> pd.DataFrame:
         """Numeric features as float32; categories as pandas categoricals or integer codes (-1 unseen)."""
         out = frame[self.numeric].astype("float32")
@@ -61,6 +76,8 @@ class SpanwiseTreeForecaster(Forecaster):
     """A global tree model per horizon span; `max_rows` bounds the training rows of all spans together."""
 
     label = "tree model"
+    suffix: ClassVar[str] = ""
+    """File suffix of one span's saved estimator."""
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -73,6 +90,34 @@ class SpanwiseTreeForecaster(Forecaster):
     @abstractmethod
     def _predict_span(self, estimator: Any, encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
         """Point forecasts of one span's future rows."""
+
+    @abstractmethod
+    def _save_estimator(self, estimator: Any, path: Path) -> None:
+        """Write one span's estimator to path in a format that loads without running code from the file."""
+
+    @abstractmethod
+    def _load_estimator(self, path: Path) -> Any:
+        """The estimator `_save_estimator` wrote."""
+
+    def _span_file(self, first: int, last: int) -> str:
+        return f"span_{first:02d}_{last:02d}{self.suffix}"
+
+    def _save_state(self, folder: Path) -> dict[str, Any]:
+        """One estimator file per span; the spans and their encoders in state.json."""
+        if not self.spans:
+            raise RuntimeError(f"{self.label} is not fitted")
+        spans = []
+        for first, last, encoder, estimator in self.spans:
+            self._save_estimator(estimator, folder / self._span_file(first, last))
+            spans.append({"first": first, "last": last, "encoder": encoder.to_json()})
+        return {"spans": spans}
+
+    def _load_state(self, folder: Path, state: dict[str, Any]) -> None:
+        self.spans = []
+        for span in state["spans"]:
+            first, last = int(span["first"]), int(span["last"])
+            estimator = self._load_estimator(folder / self._span_file(first, last))
+            self.spans.append((first, last, TabularEncoder.from_json(span["encoder"]), estimator))
 
     def fit(self, history: pd.DataFrame, train: pd.DataFrame) -> SpanwiseTreeForecaster:
         p = self.params

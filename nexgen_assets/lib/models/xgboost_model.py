@@ -1,6 +1,8 @@
-"""Global gradient-boosted trees (XGBoost) on the leak-free feature table."""
+"""Global gradient-boosted trees (XGBoost) on the leak-free feature table; stored as XGBoost's own UBJSON model files."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,7 @@ class XGBoostForecaster(SpanwiseTreeForecaster):
 
     name = "xgboost"
     label = "xgboost model"
+    suffix = ".ubj"
 
     def __init__(self, **params) -> None:
         super().__init__(**{**DEFAULTS, **params})
@@ -55,3 +58,11 @@ class XGBoostForecaster(SpanwiseTreeForecaster):
 
     def _predict_span(self, estimator: xgb.XGBRegressor, encoder: TabularEncoder, rows: pd.DataFrame) -> np.ndarray:
         return estimator.predict(encoder.transform(rows, as_category=True))
+
+    def _save_estimator(self, estimator: xgb.XGBRegressor, path: Path) -> None:
+        estimator.save_model(str(path))
+
+    def _load_estimator(self, path: Path) -> xgb.XGBRegressor:
+        booster = xgb.XGBRegressor(n_jobs=self.params["n_jobs"])
+        booster.load_model(str(path))
+        return booster

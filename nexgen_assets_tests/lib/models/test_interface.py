@@ -1,6 +1,7 @@
-"""The forecaster interface: horizons counted from the origin, clones unfitted with the same parameters."""
+"""The forecaster interface: horizons counted from the origin, clones unfitted with the same parameters, saved as JSON."""
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,16 @@ class _Mean(Forecaster):
 
     def predict(self, history, future):
         return np.full(len(future), self.level)
+
+    def _save_state(self, folder):
+        return {"level": self.level}
+
+    def _load_state(self, folder, state):
+        self.level = state["level"]
+
+
+class _Other(_Mean):
+    name = "other"
 
 
 def test_horizon_counts_days_after_the_origin():
@@ -39,3 +50,15 @@ def test_clone_is_unfitted_with_the_same_parameters():
 def test_a_model_must_implement_fit_and_predict():
     with pytest.raises(TypeError, match="abstract"):
         Forecaster()
+
+
+def test_save_writes_name_params_rows_and_state_as_json_and_load_restores_them(tmp_path):
+    fitted = _Mean(alpha=0.5).fit(pd.DataFrame({"quantity": [1.0, 3.0]}), None)
+    fitted.save(tmp_path)
+    assert json.loads((tmp_path / "state.json").read_text()) == {
+        "model": "mean", "params": {"alpha": 0.5}, "training_rows": 2, "level": 2.0}
+    restored = _Mean.load(tmp_path)
+    assert type(restored) is _Mean and restored.params == {"alpha": 0.5} and restored.training_rows == 2
+    assert restored.predict(None, pd.DataFrame({"x": [0]})).tolist() == [2.0]
+    with pytest.raises(ValueError, match="holds a 'mean' model, not 'other'"):
+        _Other.load(tmp_path)

@@ -1,4 +1,4 @@
-"""The LSTM's data shaping: a zero-filled series matrix, left padding; clear errors before a fit."""
+"""The LSTM's data shaping: a zero-filled series matrix, left padding; clear errors before a fit; safe loading."""
 
 import datetime as dt
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.models.lstm import LSTMForecaster, _left_pad, series_matrix
+from nexgen_assets.lib.models.lstm import NETWORK_FILE, LSTMForecaster, _keras, _left_pad, series_matrix
 
 D = dt.date(2025, 1, 1)
 
@@ -47,3 +47,15 @@ def test_a_history_no_longer_than_the_horizon_is_refused():
     history = _history([("S1", "P1", D + dt.timedelta(days=k), 1.0) for k in range(20)])
     with pytest.raises(ValueError, match="lstm needs more than 28 days of history, got 20"):
         LSTMForecaster(horizon=28).fit(history)
+
+
+def test_a_stored_network_with_python_code_in_it_is_refused(tmp_path):
+    """A Lambda layer carries serialised Python; Keras' safe mode refuses it, so a .keras file cannot run code on load."""
+    keras = _keras()
+    inputs = keras.Input(shape=(3,))
+    network = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    network.save(str(tmp_path / NETWORK_FILE))
+    (tmp_path / "state.json").write_text(
+        '{"model": "lstm", "params": {}, "training_rows": 1, "history_epochs": 1}')
+    with pytest.raises(ValueError, match="(?i)unsafe|safe_mode|lambda"):
+        LSTMForecaster.load(tmp_path)

@@ -1,8 +1,11 @@
-"""Random Forest on a small synthetic panel: finds each series' level, survives unseen series."""
+"""Random Forest on a small synthetic panel: finds each series' level, survives unseen series, loads only trusted types."""
+
+import fractions
 
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as sio
 
 from nexgen_assets.lib.grain import HORIZON_DAYS, MODEL_SPANS
 from nexgen_assets.lib.models.inputs import future_of, history_of
@@ -37,3 +40,15 @@ def test_predicting_before_fitting_is_a_clear_error():
     panel = feature_panel(series=1, days=60)
     with pytest.raises(RuntimeError, match="random forest is not fitted"):
         RandomForestForecaster().predict(history_of(panel), future_of(panel))
+
+
+def test_a_stored_forest_needing_a_type_outside_the_allowlist_is_refused(tmp_path):
+    panel = feature_panel(series=1, days=60)
+    model = RandomForestForecaster(n_estimators=2, n_jobs=1).fit(history_of(panel), panel[~panel["is_future"]])
+    model.save(tmp_path)
+    assert RandomForestForecaster.load(tmp_path).spans[0][3].n_estimators == 2
+    forest = model.spans[0][3]
+    forest.smuggled_ = fractions.Fraction(1, 3)
+    sio.dump(forest, tmp_path / "span_01_07.skops")
+    with pytest.raises(ValueError, match=r"span_01_07.skops needs untrusted types \['fractions.Fraction'\]"):
+        RandomForestForecaster.load(tmp_path)

@@ -1,5 +1,4 @@
 import datetime as dt
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -151,11 +150,14 @@ def test_rows_past_the_horizon_are_a_clear_error():
 
 
 @pytest.mark.parametrize("model_class", MODELS)
-def test_round_trips_through_pickle_without_the_training_data(model_class):
+def test_saves_as_json_and_parquet_without_the_training_data(model_class, tmp_path):
     history = _history()
     model = model_class(n_jobs=1).fit(history)
-    restored = pickle.loads(pickle.dumps(model))
+    model.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast_table.parquet", "state.json"]
+    restored = model_class.load(tmp_path)
     assert restored.params == model.params and restored.origin == ORIGIN
+    assert (restored.fallback_series, restored.failed_series) == (model.fallback_series, model.failed_series)
     assert np.array_equal(restored.predict(history, _future(history)), model.predict(history, _future(history)))
     frames = [value for value in vars(restored).values() if isinstance(value, pd.DataFrame)]
     assert all("quantity" not in frame.columns and len(frame) == 3 * HORIZON_DAYS for frame in frames)

@@ -1,5 +1,7 @@
 """The tree models' shared encoding: a fixed numeric matrix, category codes fixed at fit time."""
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -45,3 +47,12 @@ def test_training_rows_need_a_target_and_the_first_lag_and_are_sampled_reproduci
 def test_non_negative_clips_below_zero_as_float64():
     out = non_negative([-1.5, 0.0, 2.5])
     assert out.dtype == np.float64 and out.tolist() == [0.0, 0.0, 2.5]
+
+
+def test_encoder_round_trips_through_json_with_its_fitted_columns():
+    encoder = TabularEncoder(H).fit(_rows(["S2", "S1"], ["P1", "P2"]))
+    encoder.numeric = encoder.numeric[:3]
+    restored = TabularEncoder.from_json(json.loads(json.dumps(encoder.to_json())))
+    assert (restored.lag, restored.numeric, restored.levels) == (H, encoder.numeric, encoder.levels)
+    rows = _rows(["S1", "S9"], ["P2", "P1"])
+    pd.testing.assert_frame_equal(restored.transform(rows, as_category=True), encoder.transform(rows, as_category=True))
