@@ -6,12 +6,34 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.grain import SERIES_KEYS
+from nexgen_assets.lib.ingestion.contract import SOURCE_FILE
+from nexgen_assets.lib.ingestion.source_db import BATCH_PREFIX, batch_order
 
 LINE_IDENTITY = ("order_id", "store_id", "product_id", "order_ts", "quantity", "unit_price")
 
 
 def distinct_lines(clean_sales: DataFrame) -> DataFrame:
-    """One row per order line even if it landed in several files (a re-sent or overlapping export)."""
+    """One row per order line even if it landed in several files (a re-sent or overlapping export).
+
+    Lines from the source database are upserted: a line (order, store, product, time) that
+    a later batch extracted again, re-read or updated, keeps only that latest version.
+    """
+    if SOURCE_FILE not in clean_sales.columns:
+        return clean_sales.dropDuplicates(list(LINE_IDENTITY))
+    from_db = F.col(SOURCE_FILE).startswith(BATCH_PREFIX)
+    batches = [row[0] for row in clean_sales.where(from_db).select(SOURCE_FILE).distinct().collect()]
+    if batches:
+        ranks = F.create_map(*[F.lit(x) for key, rank in batch_order(batches).items() for x in (key, rank)])
+        latest = Window.partitionBy("order_id", "store_id", "product_id", "order_ts").orderBy(
+            F.desc(ranks[F.col(SOURCE_FILE)])
+        )
+        upserted = (
+            clean_sales.where(from_db)
+            .withColumn("_version", F.row_number().over(latest))
+            .where(F.col("_version") == 1)
+            .drop("_version")
+        )
+        clean_sales = clean_sales.where(~from_db).unionByName(upserted)
     return clean_sales.dropDuplicates(list(LINE_IDENTITY))
 
 

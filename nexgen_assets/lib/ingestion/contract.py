@@ -14,7 +14,8 @@ DEFAULT_STORE_ID = "ONLINE"
 MAX_ABS_QUANTITY = 1e6
 MAX_UNIT_PRICE = 1e7
 EARLIEST_DATE = dt.date(1990, 1, 1)
-"""Sales and stock dated before this are a typo (year 0001, 1924), not history: they would stretch every daily grid."""
+"""Default earliest plausible date (NEXGEN_EARLIEST_DATE): sales and stock dated before it are a typo
+(year 0001, 1924), not history; they would stretch every daily grid."""
 
 INVENTORY_REQUIRED = ("snapshot_date", "store_id", "product_id", "stock_on_hand")
 INVENTORY_OPTIONAL = ("lead_time_days",)
@@ -22,31 +23,61 @@ INVENTORY_COLUMNS = INVENTORY_REQUIRED + INVENTORY_OPTIONAL
 
 PROMOTION_COLUMNS = ("store_id", "product_id", "start_date", "end_date", "discount")
 
+SOURCE_FILE = "source_file"
+ROW_NUMBER = "row_number"
+RESERVED_COLUMNS = (SOURCE_FILE, ROW_NUMBER, "extra", "record", "reason")
+"""Columns the pipeline adds to a row. A landed column named like one of these, or starting with `_` (the
+prefix of working columns), is read as SOURCE_COLUMN_PREFIX + name, so it overwrites nothing and stays in `extra`."""
+SOURCE_COLUMN_PREFIX = "src_"
+
+MAX_CHARS_PER_COLUMN = 1_000_000
+"""A CSV field longer than this fails its whole file: it bounds the memory one field can take while parsing."""
+MAX_FIELD_LENGTH = 4_000
+"""A field longer than this (after trimming) rejects its row as `field_too_long`."""
+
+MISSING_ID_PLACEHOLDERS = ("null", "n/a", "na", "none", "nan", "#n/a", "-")
+"""Id values (compared in lower case) that exporters write for "no value": read as an empty id."""
+PROMO_WORDS = {"true": 1, "yes": 1, "false": 0, "no": 0}
+"""Promo flags written as words (compared in lower case), besides 0 and 1."""
+
 SUPPORTED_SUFFIXES = (".csv.gz", ".csv", ".parquet", ".jsonl")
 INVENTORY_PREFIX = "inventory_"
 PROMOTIONS_PREFIX = "promotions_"
 
 REJECT_REASONS = {
-    "missing_order_id": "order_id is empty",
-    "missing_product_id": "product_id is empty",
+    "missing_order_id": "order_id is empty, blank or a placeholder such as NULL or N/A",
+    "missing_product_id": "product_id is empty, blank or a placeholder such as NULL or N/A",
     "unparseable_date": "order_ts is not an ISO 8601 date or timestamp",
     "bad_quantity": "quantity is not a number",
     "zero_quantity": "quantity is zero",
     "bad_price": "unit_price is not a number",
     "negative_price": "unit_price is negative",
-    "bad_promo": "promo is not 0 or 1",
+    "bad_promo": "promo is not 0/1, true/false or yes/no",
     "duplicate_line": "exact copy of an earlier line in the same file",
+    "conflicting_duplicate": (
+        "same order_id, product_id, store_id and order_ts as an earlier line in the same file, but not an exact copy"
+        " (e.g. another quantity or price); the earlier line is kept"
+    ),
     "excluded_by_mapping": "excluded by the file's column mapping (e.g. a cancelled order)",
     "bad_encoding": "a field is not valid UTF-8 text",
-    "implausible_quantity": f"|quantity| is above {1e6:,.0f} or not finite",
-    "implausible_price": f"unit_price is above {1e7:,.0f} or not finite",
+    "wrong_field_count": (
+        "the row has more or fewer fields than the header (e.g. an unquoted comma), or is not a JSON object;"
+        " record holds the raw line"
+    ),
+    "field_too_long": f"a field is longer than {MAX_FIELD_LENGTH:,} characters",
+    "implausible_quantity": f"|quantity| is above {MAX_ABS_QUANTITY:,.0f} or not finite",
+    "implausible_price": f"unit_price is above {MAX_UNIT_PRICE:,.0f} or not finite",
     "future_date": "order_ts or snapshot_date is more than a day after the file was ingested",
-    "ancient_date": "order_ts or snapshot_date is before 1990-01-01",
+    "ancient_date": (
+        "order_ts or snapshot_date is before the earliest plausible date (NEXGEN_EARLIEST_DATE, default 1990-01-01)"
+    ),
     "id_too_long": f"order_id, store_id or product_id is longer than {MAX_ID_LENGTH} characters",
     "missing_snapshot_date": "snapshot_date is empty or not a date",
-    "missing_store_id": "store_id is empty",
-    "bad_stock": "stock_on_hand is not a number or is negative",
-    "bad_promotion_dates": "start_date or end_date is not a date, is before 1990-01-01, or end_date is before start_date",
+    "missing_store_id": "store_id is empty, blank or a placeholder such as NULL or N/A",
+    "bad_stock": "stock_on_hand is not a finite number or is negative",
+    "bad_promotion_dates": (
+        "start_date or end_date is not a date, is before the earliest plausible date, or end_date is before start_date"
+    ),
     "bad_discount": "discount is not a fraction in [0, 1)",
 }
 

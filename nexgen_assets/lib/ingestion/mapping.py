@@ -17,10 +17,27 @@ import yaml
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.ingestion.contract import ContractError, normalise_column_name
+from nexgen_assets.lib.ingestion.contract import (
+    RESERVED_COLUMNS,
+    SOURCE_COLUMN_PREFIX,
+    ContractError,
+    normalise_column_name,
+)
 
 BUILT_IN = Path(str(resources.files("nexgen_assets") / "mappings"))
 MAPPING_REJECT = "_mapping_reject"
+
+
+def source_column_name(header: str) -> str:
+    """A landed column's name in the raw frame, so every column resolves and none overwrites a pipeline column.
+
+    The contract's normalising, then dots and backticks (Spark reads them as struct access and quoting) as
+    underscores, then SOURCE_COLUMN_PREFIX before a reserved name or one starting with `_`.
+    """
+    name = normalise_column_name(header).replace(".", "_").replace("`", "_")
+    if name in RESERVED_COLUMNS or name.startswith("_"):
+        return SOURCE_COLUMN_PREFIX + name
+    return name
 
 
 @dataclass(frozen=True)
@@ -55,11 +72,11 @@ def load_mapping(path: Path) -> ColumnMapping:
     return ColumnMapping(
         name=spec.get("name", path.stem),
         match=tuple([match] if isinstance(match, str) else match),
-        columns={k: normalise_column_name(v) for k, v in (spec.get("columns") or {}).items()},
+        columns={k: source_column_name(v) for k, v in (spec.get("columns") or {}).items()},
         constants={k: str(v) for k, v in (spec.get("constants") or {}).items()},
         derive=spec.get("derive") or {},
         values={k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("values") or {}).items()},
-        exclude={normalise_column_name(k): [str(x) for x in v] for k, v in (spec.get("exclude") or {}).items()},
+        exclude={source_column_name(k): [str(x) for x in v] for k, v in (spec.get("exclude") or {}).items()},
         date_format=spec.get("date_format"),
         source=str(path),
     )
@@ -80,7 +97,7 @@ def apply_mapping(frame: DataFrame, mapping: ColumnMapping, file_name: str) -> D
     """Canonical columns from a mapped layout; unmapped source columns are kept (they end up in `extra`)."""
     needed = set(mapping.columns.values()) | set(mapping.exclude)
     for rule in mapping.derive.values():
-        needed |= {normalise_column_name(c) for c in rule["divide"]}
+        needed |= {source_column_name(c) for c in rule["divide"]}
     missing = sorted(needed - set(frame.columns))
     if missing:
         raise ContractError(
@@ -104,7 +121,7 @@ def apply_mapping(frame: DataFrame, mapping: ColumnMapping, file_name: str) -> D
     for target, constant in mapping.constants.items():
         targets[target] = F.lit(constant)
     for target, rule in mapping.derive.items():
-        numerator, denominator = (F.col(normalise_column_name(c)).try_cast("double") for c in rule["divide"])
+        numerator, denominator = (F.col(source_column_name(c)).try_cast("double") for c in rule["divide"])
         targets[target] = F.when(denominator != 0, numerator / denominator).cast("string")
     renamed_sources = set(mapping.columns.values())
     kept = [F.col(c) for c in out.columns if c not in renamed_sources and c not in targets]

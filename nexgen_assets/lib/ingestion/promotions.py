@@ -8,6 +8,7 @@ promotion are kept aside with a reason; accepted plus rejected rows equal rows r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,9 @@ from nexgen_assets.lib.ingestion.contract import (
     REJECT_REASONS,
     ContractError,
     file_format,
-    is_landable,
-    is_promotion_file,
     normalise_column_name,
 )
+from nexgen_assets.lib.ingestion.landing import scan_landing
 
 PROMOTION_TABLE_COLUMNS = ["store_id", "product_id", "start_date", "end_date", "discount", "source_file"]
 REJECT_COLUMNS = ["source_file", "row_number", "reason", "detail", "record"]
@@ -38,10 +38,8 @@ class PromotionCalendar:
 
 
 def promotion_files(incoming: Path) -> list[Path]:
-    """The finished promotions_* files in the landing folder, by name."""
-    if not incoming.is_dir():
-        return []
-    return sorted(p for p in incoming.iterdir() if p.is_file() and is_landable(p) and is_promotion_file(p))
+    """The finished promotions_* files in the landing folder, by name (links and unreadable files refused)."""
+    return [incoming / entry.name for entry in scan_landing(incoming, promotions=True).files]
 
 
 def _read_text_frame(path: Path) -> pd.DataFrame:
@@ -53,7 +51,7 @@ def _read_text_frame(path: Path) -> pd.DataFrame:
     return pd.read_json(path, lines=True, dtype=False).astype(str)
 
 
-def read_promotion_file(path: Path) -> PromotionCalendar:
+def read_promotion_file(path: Path, earliest: dt.date = EARLIEST_DATE) -> PromotionCalendar:
     """One calendar file, validated row by row; ContractError names the file when it cannot be read at all."""
     try:
         raw = _read_text_frame(path)
@@ -75,7 +73,7 @@ def read_promotion_file(path: Path) -> PromotionCalendar:
     reason[reason.isna() & frame["product_id"].eq("")] = "missing_product_id"
     too_long = (frame["store_id"].str.len() > MAX_ID_LENGTH) | (frame["product_id"].str.len() > MAX_ID_LENGTH)
     reason[reason.isna() & too_long] = "id_too_long"
-    reason[reason.isna() & (start.isna() | end.isna() | (end < start) | (start < pd.Timestamp(EARLIEST_DATE)))] = (
+    reason[reason.isna() & (start.isna() | end.isna() | (end < start) | (start < pd.Timestamp(earliest)))] = (
         "bad_promotion_dates"
     )
     reason[reason.isna() & ~discount.between(0, 1, inclusive="left")] = "bad_discount"
@@ -95,9 +93,9 @@ def read_promotion_file(path: Path) -> PromotionCalendar:
     return PromotionCalendar(accepted.reset_index(drop=True), rejects.reset_index(drop=True), len(frame))
 
 
-def read_promotion_calendar(paths: Iterable[Path]) -> PromotionCalendar:
+def read_promotion_calendar(paths: Iterable[Path], earliest: dt.date = EARLIEST_DATE) -> PromotionCalendar:
     """Every calendar file together (empty tables when there is none)."""
-    parts = [read_promotion_file(p) for p in sorted(paths)]
+    parts = [read_promotion_file(p, earliest) for p in sorted(paths)]
     accepted = [p.accepted for p in parts if not p.accepted.empty]
     rejects = [p.rejects for p in parts if not p.rejects.empty]
     return PromotionCalendar(

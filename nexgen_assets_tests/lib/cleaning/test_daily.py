@@ -1,6 +1,7 @@
 import datetime as dt
 
-from nexgen_assets.lib.cleaning.daily import aggregate_daily
+from nexgen_assets.lib.cleaning.daily import aggregate_daily, distinct_lines
+from nexgen_assets.lib.ingestion.source_db import Batch, batch_order
 
 LINES = (
     "order_id string, order_ts timestamp, order_date date, store_id string, product_id string, "
@@ -41,3 +42,25 @@ def test_a_line_landed_in_two_files_counts_once(spark):
     both = first.unionByName(first)
     daily = aggregate_daily(both, None).collect()
     assert [r["quantity"] for r in daily] == [3.0]
+
+
+def test_a_source_database_line_extracted_again_keeps_its_latest_version(spark):
+    early = Batch("order_lines", None, "2024-01-01T12:00:00").key
+    later = Batch("order_lines", "2024-01-01T12:00:00", "2024-01-02T09:00:00").key
+    tagged = LINES + ", source_file string"
+    lines = spark.createDataFrame(
+        [
+            (*_line(1, 0, 3), early),
+            (*_line(1, 0, 5), later),
+            (*_line(2, 0, 1), early),
+            (*_line(2, 0, 1), later),
+            (*_line(3, 0, 2), "sales_2024-01.csv"),
+            (*_line(3, 0, 4), "sales_2024-01-fix.csv"),
+        ],
+        tagged,
+    )
+
+    kept = sorted((r["order_id"], r["quantity"]) for r in distinct_lines(lines).collect())
+
+    assert kept == [("O1", 5.0), ("O2", 1.0), ("O3", 2.0), ("O3", 4.0)]
+    assert batch_order([later, early, Batch("t", None, "10").key, Batch("t", None, "9").key])[later] == 3

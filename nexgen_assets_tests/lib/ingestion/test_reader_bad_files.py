@@ -1,12 +1,13 @@
 """A corpus of broken sales files: each gives a clear error or rejected rows, and no sale is lost or doubled."""
 
+import json
 from collections import Counter
 
 import pandas as pd
 import pytest
 
 from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines
-from nexgen_assets.lib.ingestion.contract import SALES_REQUIRED, ContractError
+from nexgen_assets.lib.ingestion.contract import MAX_CHARS_PER_COLUMN, MAX_FIELD_LENGTH, SALES_REQUIRED, ContractError
 from nexgen_assets.lib.ingestion.reader import read_landed_file
 
 HEADER = "order_id,order_ts,store_id,product_id,quantity,unit_price\n"
@@ -53,7 +54,7 @@ CASES = {
         b'{"order_id":"A1","order_ts":"2025-01-03","product_id":"P1","quantity":2,"unit_price":3.5}\n'
         b'{"order_id":"A2","order_ts":"2025-01-03",\n'
         b'{"order_id":"A3","order_ts":"2025-01-03","product_id":"P3","quantity":1,"unit_price":1}\n',
-        (2, {"missing_order_id": 1}),
+        (2, {"wrong_field_count": 1}),
     ),
 }
 
@@ -99,3 +100,99 @@ def test_parquet_with_text_numbers_is_typed(tmp_path, spark):
     accepted, rejects = clean_sales_lines(read_landed_file(spark, path, SALES_REQUIRED))
     assert rejects.count() == 0 and accepted.first()["revenue"] == 10.0
 
+
+
+def _clean(spark, path):
+    """Accepted rows by order_id, reasons by row number, after checking that no row is lost."""
+    raw = read_landed_file(spark, path, SALES_REQUIRED)
+    accepted, rejects = clean_sales_lines(raw)
+    kept = {r["order_id"]: r for r in accepted.collect()}
+    reasons = {r["row_number"]: r["reason"] for r in rejects.collect()}
+    assert raw.count() == len(kept) + len(reasons)
+    return kept, reasons, rejects
+
+
+def test_doubled_quotes_and_trailing_backslashes_follow_rfc_4180(tmp_path, spark):
+    path = tmp_path / "rfc4180.csv"
+    path.write_text(
+        "order_id,order_ts,product_id,product_name,quantity,unit_price\n"
+        'A1,2025-01-03,P1,"12"" screen",1,99\nA2,2025-01-03,P2,"C:\\",2,1\nA3,2025-01-03,P3,plain,3,1\n'
+    )
+    kept, reasons, _ = _clean(spark, path)
+    assert reasons == {}
+    assert {k: (r["product_name"], r["quantity"]) for k, r in kept.items()} == {
+        "A1": ('12" screen', 1.0), "A2": ("C:\\", 2.0), "A3": ("plain", 3.0)
+    }
+
+
+def test_rows_with_more_or_fewer_fields_than_the_header_are_rejected_with_their_raw_line(tmp_path, spark):
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(_text(OK1 + "A2,2025-01-03,S1,P2,1,1,00\nA3,2025-01-03,S1,P3,1\n" + OK2.replace("A2", "A4")))
+    kept, reasons, rejects = _clean(spark, path)
+    assert set(kept) == {"A1", "A4"}
+    assert reasons == {2: "wrong_field_count", 3: "wrong_field_count"}
+    records = {r["row_number"]: r["record"] for r in rejects.collect()}
+    assert records == {2: "A2,2025-01-03,S1,P2,1,1,00", 3: "A3,2025-01-03,S1,P3,1"}
+
+
+def test_columns_named_like_internal_ones_or_with_dots_keep_their_values_in_extra(tmp_path, spark):
+    clashing = "extra,record,reason,row_number,source_file,_mapping_reject,No.,Art.-Nr."
+    path = tmp_path / "clashing.csv"
+    path.write_text(f"order_id,order_ts,product_id,quantity,unit_price,{clashing}\n"
+                    "A1,2025-01-03,P1,2,3.5,e,r,x,99,other.csv,cancelled,7,AB-1\n")
+    kept, reasons, _ = _clean(spark, path)
+    line = kept["A1"]
+    assert reasons == {} and line["row_number"] == 1 and line["source_file"] == "clashing.csv"
+    assert json.loads(line["extra"]) == {
+        "src_extra": "e", "src_record": "r", "src_reason": "x", "src_row_number": "99",
+        "src_source_file": "other.csv", "src__mapping_reject": "cancelled", "no_": "7", "art__nr_": "AB-1",
+    }
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_nested_values_keep_their_keys_in_extra(tmp_path, spark, fmt):
+    frame = pd.DataFrame({"order_id": ["A1"], "order_ts": ["2025-01-03"], "product_id": ["P1"], "quantity": ["2"],
+                          "unit_price": ["3.5"], "meta": [{"a": 1, "b": "x"}], "tags": [["x", "y"]]})
+    path = tmp_path / f"nested.{fmt}"
+    if fmt == "jsonl":
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_parquet(path)
+    kept, reasons, _ = _clean(spark, path)
+    extra = json.loads(kept["A1"]["extra"])
+    assert reasons == {}
+    assert (json.loads(extra["meta"]), json.loads(extra["tags"])) == ({"a": 1, "b": "x"}, ["x", "y"])
+
+
+@pytest.mark.parametrize(("unit", "zone"), [("ns", None), ("us", None), ("ns", "Europe/Berlin"), ("us", "+05:30")])
+def test_parquet_timestamps_and_booleans_read_like_the_same_csv(tmp_path, spark, unit, zone):
+    stamps = pd.to_datetime(["2025-01-03 00:30:00", "2025-01-03 23:59:59.250000"], format="ISO8601").astype(f"datetime64[{unit}]")
+    frame = pd.DataFrame({"order_id": ["A1", "A2"], "order_ts": stamps.tz_localize(zone) if zone else stamps,
+                          "product_id": ["P1", "P2"], "quantity": [2, 1], "unit_price": [3.5, 1.0],
+                          "promo": [True, False]})
+    frame.to_parquet(tmp_path / "stamps.parquet")
+    frame.to_csv(tmp_path / "stamps.csv", index=False)
+    from_parquet, parquet_reasons, _ = _clean(spark, tmp_path / "stamps.parquet")
+    from_csv, _, _ = _clean(spark, tmp_path / "stamps.csv")
+    assert parquet_reasons == {}
+    assert [str(from_parquet[k]["order_date"]) for k in ("A1", "A2")] == ["2025-01-03", "2025-01-03"]
+    for key in ("A1", "A2"):
+        assert from_parquet[key]["order_ts"] == from_csv[key]["order_ts"]
+    assert (from_parquet["A1"]["promo"], from_parquet["A2"]["promo"]) == (1, 0)
+    raw = read_landed_file(spark, tmp_path / "stamps.parquet", SALES_REQUIRED).orderBy("row_number").first()
+    assert raw["order_ts"] == "2025-01-03T00:30:00" + {None: "", "Europe/Berlin": "+01:00", "+05:30": "+05:30"}[zone]
+
+
+def test_a_field_over_the_reader_limit_fails_the_file_naming_file_and_limit(tmp_path, spark):
+    path = tmp_path / "huge_field.csv"
+    path.write_text(HEADER + OK1 + "A2,2025-01-03,S1," + "P" * (MAX_CHARS_PER_COLUMN + 1) + ",1,1\n")
+    with pytest.raises(ContractError, match=rf"huge_field\.csv: .*{MAX_CHARS_PER_COLUMN:,}"):
+        read_landed_file(spark, path, SALES_REQUIRED)
+
+
+def test_a_field_longer_than_the_row_limit_rejects_its_row(tmp_path, spark):
+    path = tmp_path / "long_field.csv"
+    path.write_text("order_id,order_ts,product_id,product_name,quantity,unit_price\n"
+                    "A1,2025-01-03,P1,Tea,1,1\nA2,2025-01-03,P2," + "x" * (MAX_FIELD_LENGTH + 1) + ",1,1\n")
+    kept, reasons, _ = _clean(spark, path)
+    assert set(kept) == {"A1"} and reasons == {2: "field_too_long"}
