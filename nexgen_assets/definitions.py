@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from nexgen_assets.resources import build_resources
+from nexgen_assets.resources import build_resources, pin_folders
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
@@ -16,7 +16,8 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """
     found = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
     wiring = dg.Definitions(
-        resources=resources if resources is not None else build_resources(), executor=dg.in_process_executor
+        resources=pin_folders(resources if resources is not None else build_resources()),
+        executor=dg.in_process_executor,
     )
     return dg.Definitions.merge(found, wiring)
 

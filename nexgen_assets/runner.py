@@ -4,18 +4,17 @@ This is what `nexgen run` does for batch use and tests; sensors and declarative
 automation do the same continuously under the Dagster daemon.
 """
 
+import os
+import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from nexgen_assets.defs.partitions import inventory_files, sales_files
-from nexgen_assets.lib.ingestion.contract import is_inventory_file, is_landable, is_promotion_file
-
-FILE_JOBS = {
-    sales_files.name: ("sales_file_job", dg.AssetKey("clean_sales")),
-    inventory_files.name: ("inventory_file_job", dg.AssetKey("raw_inventory")),
-}
+from nexgen_assets.defs.partitions import ingested_files, inventory_files, sales_files
+from nexgen_assets.lib.ingestion.contract import is_inventory_file
+from nexgen_assets.lib.ingestion.landing import SETTLE_SECONDS, LandingPlan, LandingState, plan_landing, scan_landing
 
 
 @dataclass
@@ -30,10 +29,52 @@ class Failure:
         return f"{where}: {self.message}"
 
 
+RUNNER_TAG = "nexgen/runner"
+"""host:pid of the `nexgen run` process executing a run in-process, to recover runs it leaves behind if killed."""
+IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def _runner_tag() -> dict[str, str]:
+    return {RUNNER_TAG: f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs that a killed `nexgen run` on this machine left in progress: marked failed, their pool slots freed.
+
+    Without this, a run killed mid-publish would hold the `warehouse` pool's only slot and
+    the next pass would wait for it forever. Runs of the daemon (no runner tag) are left to
+    Dagster's own run monitoring.
+    """
+    host = socket.gethostname()
+    released = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS)):
+        run = record.dagster_run
+        owner_host, _, pid = run.tags.get(RUNNER_TAG, "").rpartition(":")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"the nexgen run process {pid} that executed it is gone")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 @dataclass
 class PassOutcome:
     registered: list[str] = field(default_factory=list)
     ingested: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    duplicates: dict[str, str] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)
     refreshed: bool = False
     failures: list[Failure] = field(default_factory=list)
 
@@ -42,19 +83,27 @@ class PassOutcome:
         return not self.failures
 
 
-def landed_files(incoming: Path) -> tuple[list[str], list[str]]:
-    """Finished files in the landing folder, split into sales and inventory, by name (promotion calendars aside)."""
-    if not incoming.is_dir():
-        return [], []
-    names = sorted(p.name for p in incoming.iterdir() if p.is_file() and is_landable(p) and not is_promotion_file(p))
-    return [n for n in names if not is_inventory_file(n)], [n for n in names if is_inventory_file(n)]
+def plan_pass(instance: dg.DagsterInstance, incoming: Path) -> LandingPlan:
+    """What to ingest, by the sensor's rules: settled files whose bytes are new for their name.
+
+    A file still being written gets one settle period to finish; the state comes from
+    what the instance recorded, so a rewritten file is ingested again and an unchanged
+    one is not. Every landed file is planned, however many.
+    """
+    plan = plan_landing(incoming, LandingState(files=ingested_files(instance, incoming)), max_files=1 << 30)
+    if any(time.time() - entry.mtime < SETTLE_SECONDS for entry in scan_landing(incoming).files):
+        time.sleep(SETTLE_SECONDS)
+        settled = plan_landing(incoming, LandingState(files=ingested_files(instance, incoming)), max_files=1 << 30)
+        settled.refused = {**plan.refused, **settled.refused}
+        plan = settled
+    return plan
 
 
-def register_files(instance: dg.DagsterInstance, incoming: Path) -> list[str]:
-    """Add a dynamic partition for every landed file not yet known; returns the new keys."""
-    sales, inventory = landed_files(incoming)
+def register_files(instance: dg.DagsterInstance, plan: LandingPlan) -> list[str]:
+    """Add a dynamic partition for every planned file not yet known; returns the new keys."""
     added = []
-    for partitions_def, names in ((sales_files, sales), (inventory_files, inventory)):
+    for partitions_def in (sales_files, inventory_files):
+        names = [n for n in plan.to_ingest if is_inventory_file(n) == (partitions_def is inventory_files)]
         known = set(instance.get_dynamic_partitions(partitions_def.name))
         new = [n for n in names if n not in known]
         if new:
@@ -64,10 +113,17 @@ def register_files(instance: dg.DagsterInstance, incoming: Path) -> list[str]:
 
 
 def _root_message(error) -> str:
-    """The innermost cause's message: what actually went wrong, not the wrapper."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "error"
+    """What went wrong, for a person: a step's own Failure description, else the innermost cause (no class names)."""
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    chosen = next((e for e in chain if e.cls_name == "Failure"), chain[-1])
+    text = chosen.message.strip()
+    if not text:
+        return chosen.cls_name or "error"
+    first = text.splitlines()[0]
+    head, sep, rest = first.partition(": ")
+    return rest if sep and head.split(".")[-1] == chosen.cls_name else first
 
 
 def _failures(job: str, partition: str | None, result: dg.ExecuteInProcessResult) -> list[Failure]:
@@ -79,28 +135,79 @@ def _failures(job: str, partition: str | None, result: dg.ExecuteInProcessResult
 
 
 def run_pass(defs: dg.Definitions, instance: dg.DagsterInstance, incoming: Path) -> PassOutcome:
-    """Ingest every registered file not yet ingested, then refresh downstream if anything changed."""
-    outcome = PassOutcome(registered=register_files(instance, incoming))
-    for partitions_name, (job_name, done_key) in FILE_JOBS.items():
-        job = defs.resolve_job_def(job_name)
-        done = instance.get_materialized_partitions(done_key)
-        for key in instance.get_dynamic_partitions(partitions_name):
-            if key in done:
-                continue
-            result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
-            if result.success:
-                outcome.ingested.append(key)
-            else:
-                outcome.failures.extend(_failures(job_name, key, result))
+    """Ingest every new or rewritten landed file, then refresh downstream if anything changed."""
+    release_abandoned_runs(instance)
+    plan = plan_pass(instance, incoming)
+    outcome = PassOutcome(
+        registered=register_files(instance, plan),
+        refused=plan.refused,
+        duplicates=plan.duplicates,
+        waiting=[e.name for e in scan_landing(incoming).files if time.time() - e.mtime < SETTLE_SECONDS],
+    )
+    for name in plan.to_ingest:
+        job_name = "inventory_file_job" if is_inventory_file(name) else "sales_file_job"
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, partition_key=name, raise_on_error=False,
+            tags={"nexgen/content_sha256": plan.hashes[name], "nexgen/rewrite": str(name in plan.rewritten),
+                  **_runner_tag()},
+        )
+        if result.success:
+            outcome.ingested.append(name)
+        else:
+            outcome.failures.extend(_failures(job_name, name, result))
 
-    refresh = defs.resolve_job_def("refresh_job")
+    job = defs.resolve_job_def("refresh_job")
     never_built = [
-        key for key in refresh.asset_layer.executable_asset_keys
+        key for key in job.asset_layer.executable_asset_keys
         if instance.get_latest_materialization_event(key) is None
     ]
     if outcome.ingested or never_built:
-        result = refresh.execute_in_process(instance=instance, raise_on_error=False)
-        outcome.refreshed = result.success
-        if not result.success:
-            outcome.failures.extend(_failures("refresh_job", None, result))
+        failures = refresh(defs, instance)
+        outcome.refreshed = not failures
+        outcome.failures.extend(failures)
     return outcome
+
+
+def refresh(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[Failure]:
+    """Rebuild everything below the file partitions (daily tables, models' inputs, forecasts, marts)."""
+    release_abandoned_runs(instance)
+    result = defs.resolve_job_def("refresh_job").execute_in_process(
+        instance=instance, raise_on_error=False, tags=_runner_tag()
+    )
+    return [] if result.success else _failures("refresh_job", None, result)
+
+
+@dataclass
+class Retraction:
+    file: str
+    lake_partitions: list[str] = field(default_factory=list)
+    warehouse_rows: dict[str, int] = field(default_factory=dict)
+
+
+def retract_file(defs: dg.Definitions, instance: dg.DagsterInstance, resources: dict, name: str) -> Retraction:
+    """Take a file's data back out: its lake partitions, its warehouse rows and its partition.
+
+    The file must be gone from the landing folder first, or the next scan would land it
+    again. Run a refresh afterwards so the daily tables and forecasts forget it too.
+    """
+    incoming = Path(resources["landing"].incoming_dir)
+    if (incoming / name).exists() or (incoming / name).is_symlink():
+        raise ValueError(f"{name} is still in {incoming}: move it out first, then retract it")
+    partitions = inventory_files if is_inventory_file(name) else sales_files
+    if name not in instance.get_dynamic_partitions(partitions.name):
+        raise ValueError(f"{name} was never landed (no {partitions.name} partition of that name)")
+    graph = defs.resolve_asset_graph()
+    retraction = Retraction(name)
+    lake, warehouse = resources["lake"], resources["warehouse"]
+    for key in sorted(graph.get_all_asset_keys()):
+        node = graph.get(key)
+        if node.partitions_def is None or getattr(node.partitions_def, "name", None) != partitions.name:
+            continue
+        table = key.path[-1]
+        if "parquet" in node.kinds and lake.remove_partition(table, name):
+            retraction.lake_partitions.append(table)
+        warehouse_table = node.metadata.get("table")
+        if warehouse_table and warehouse.has_table(warehouse_table):
+            retraction.warehouse_rows[warehouse_table] = warehouse.delete_rows(warehouse_table, {"source_file": name})
+    instance.delete_dynamic_partition(partitions.name, name)
+    return retraction

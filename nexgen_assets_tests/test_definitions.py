@@ -70,3 +70,24 @@ def test_every_table_written_is_an_asset_in_the_graph():
     written = {name for path in folder.rglob("*.py") for name in writes.findall(path.read_text())}
     assert written, "no table writes found: the pattern no longer matches the code"
     assert written <= shown, written - shown
+
+
+def test_run_config_cannot_point_a_folder_resource_elsewhere(home, resources, tmp_path_factory):
+    from nexgen_assets.definitions import build_definitions
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (home / "incoming" / "promotions_a.csv").write_text("store_id,product_id,start_date,end_date,discount\n")
+    job = build_definitions(resources).resolve_job_def("promotions_refresh_job")
+    override = {"resources": {
+        "lake": {"config": {"root": str(elsewhere)}},
+        "landing": {"config": {"incoming_dir": str(elsewhere)}},
+    }}
+
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), run_config=override, raise_on_error=False,
+        asset_selection=[dg.AssetKey("raw_promotions"), dg.AssetKey("promotion_rejects")],
+    )
+
+    assert result.success
+    assert (home / "lake" / "promotions" / "data.parquet").exists()
+    assert list(elsewhere.iterdir()) == []

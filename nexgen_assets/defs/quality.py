@@ -1,8 +1,13 @@
-"""Turn a pandera validation report into an asset check result the UI can show."""
+"""The quality gate: pandera reports as asset check results, and partitions swapped in only when they pass."""
+
+from contextlib import ExitStack
 
 import dagster as dg
 
+from nexgen_assets.lib.ingestion.contract import ContractError
 from nexgen_assets.lib.quality.spark_checks import QualityReport
+from nexgen_assets.lib.storage.lake import PartitionFolderConflict, StagedTable
+from nexgen_assets.resources import LakeResource
 
 
 def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -> dg.AssetCheckResult:
@@ -27,4 +32,32 @@ def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -
                 {f"{e['column']}:{e['check']}": e.get("samples", []) for e in report.errors}
             ),
         },
+    )
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an error, short enough for a failure message."""
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def stage_or_fail(stack: ExitStack, lake: LakeResource, frame, table: str, key: str) -> StagedTable:
+    """Write one partition aside within `stack` (swapped in when the stack closes without error).
+
+    Spark reads lazily, so broken bytes (a truncated gzip) surface here: the failure names the file.
+    """
+    try:
+        return stack.enter_context(lake.staged_write(frame, table, key))
+    except (ContractError, PartitionFolderConflict) as error:
+        raise dg.Failure(description=str(error), metadata={"file": key}, allow_retries=False) from error
+    except Exception as error:
+        raise dg.Failure(description=f"{key}: cannot be read: {first_line(error)}", metadata={"file": key}) from error
+
+
+def blocking_failure(result: dg.AssetCheckResult, key: str) -> dg.Failure:
+    """The failure a blocking check raises: the staged partition is discarded, readers keep the previous one."""
+    return dg.Failure(
+        description=f"{key}: {result.check_name} failed; the lake keeps the previous version of this partition",
+        metadata={"file": key},
+        allow_retries=False,
     )

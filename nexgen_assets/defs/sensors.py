@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from nexgen_assets.defs import jobs
-from nexgen_assets.defs.partitions import inventory_files, sales_files
+from nexgen_assets.defs.partitions import INGESTED_BY, ingested_files, inventory_files, sales_files
 from nexgen_assets.lib.ingestion.contract import is_inventory_file
 from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
 from nexgen_assets.lib.ingestion.promotions import promotion_files
@@ -27,13 +27,22 @@ settings = current()
 )
 def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource) -> dg.SensorResult:
     """A lone sales file gets one run that ingests it and refreshes everything below (the real-time path);
-    several files at once are ingested in runs of their own and refreshed once by automation."""
+    several files at once are ingested in runs of their own and refreshed once by automation.
+
+    Refused entries (links, unreadable files, workbooks) are logged once each and never
+    stop the other files; a burst is planned in bounded slices, one per tick.
+    """
+    incoming = Path(landing.incoming_dir)
     state = LandingState.from_cursor(context.cursor)
     if context.cursor is None:
-        state = LandingState(files=_ingested_files(context.instance, Path(landing.incoming_dir)))
-    plan = plan_landing(Path(landing.incoming_dir), state)
+        state = LandingState(files=ingested_files(context.instance, incoming))
+    plan = plan_landing(incoming, state)
     for copy, original in plan.duplicates.items():
         context.log.info(f"{copy} has the same content as {original}; not ingested again")
+    for name, reason in plan.refused.items():
+        context.log.warning(f"{name} {reason}; not ingested")
+    if plan.deferred:
+        context.log.info(f"{plan.deferred} more file(s) wait for the next tick")
     runs, new_sales, new_inventory = [], [], []
     lone_sales_file = [n for n in plan.to_ingest if not is_inventory_file(n)] if len(plan.to_ingest) == 1 else []
     for name in plan.to_ingest:
@@ -43,7 +52,7 @@ def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
         job = jobs.inventory_file_job if inventory else jobs.sales_file_refresh_job if lone_sales_file else jobs.sales_file_job
         runs.append(
             dg.RunRequest(
-                run_key=f"{name}:{plan.hashes[name]}",
+                run_key=plan.run_key(name),
                 job_name=job.name,
                 partition_key=name,
                 tags={"nexgen/content_sha256": plan.hashes[name], "nexgen/rewrite": str(name in plan.rewritten)},
@@ -55,29 +64,6 @@ def sales_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
     if new_inventory:
         partitions.append(inventory_files.build_add_request(new_inventory))
     return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=partitions, cursor=state.to_cursor())
-
-
-
-def _ingested_files(instance: dg.DagsterInstance, incoming: Path) -> dict[str, dict]:
-    """Files already ingested (by `nexgen run` or before the cursor was lost), with the hash they had.
-
-    A file whose bytes changed since is left out, so the first tick re-ingests it.
-    """
-    known: dict[str, dict] = {}
-    for partitions_def, asset in ((sales_files, "clean_sales"), (inventory_files, "raw_inventory")):
-        for key in instance.get_dynamic_partitions(partitions_def.name):
-            records = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
-            ).records
-            path = incoming / key
-            if not records or not path.is_file():
-                continue
-            recorded = records[0].asset_materialization.metadata.get("content_sha256")
-            sha = content_hash(path)
-            if recorded is not None and recorded.value == sha:
-                stat = path.stat()
-                known[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
-    return known
 
 
 @dg.sensor(
@@ -105,12 +91,12 @@ def promotions_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneR
     description="Pulls order lines past the watermark from the source database, one partition per batch.",
 )
 def source_db_sensor(context: dg.SensorEvaluationContext, source_db: SourceDatabaseResource):
-    """The watermark advances only once the previous batch is materialized in the lake."""
+    """The watermark advances only once the previous batch is ingested (its ingestion_log row published)."""
     if not source_db.enabled:
         return dg.SkipReason("source_db is off: set NEXGEN_SOURCE_DB_URL")
     cursor = json.loads(context.cursor) if context.cursor else {"committed": None, "pending": None}
     if cursor["pending"]:
-        done = context.instance.get_materialized_partitions(dg.AssetKey("clean_sales"))
+        done = context.instance.get_materialized_partitions(INGESTED_BY[sales_files.name])
         if cursor["pending"] not in done:
             return dg.SkipReason(f"waiting for batch {cursor['pending']} to reach the lake")
         cursor = {"committed": Batch.from_key(cursor["pending"]).high, "pending": None}

@@ -21,6 +21,7 @@ __all__ = [
     "WarehouseIOManager",
     "WarehouseResource",
     "build_resources",
+    "pin_folders",
     "spark_config",
     "spark_resource",
 ]
@@ -36,7 +37,9 @@ def build_resources(home: Path | None = None, settings: Settings | None = None) 
     )
     return {
         "spark": spark_resource(settings),
-        "landing": LandingZoneResource(incoming_dir=str(settings.incoming), mappings_dir=str(settings.mappings)),
+        "landing": LandingZoneResource(
+            incoming_dir=str(settings.incoming), mappings_dir=str(settings.mappings), staging_dir=str(settings.staging)
+        ),
         "lake": LakeResource(root=settings.lake),
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
@@ -44,6 +47,7 @@ def build_resources(home: Path | None = None, settings: Settings | None = None) 
             url=dg.EnvVar(SOURCE_DB_URL_VARIABLE) if settings.source_db_url else None,
             table=settings.source_db_table,
             watermark_column=settings.source_db_watermark,
+            overlap_seconds=settings.source_db_overlap_seconds,
         ),
         "model_store": ModelStoreResource(root=settings.model_store),
         "exports": ExportsResource(
@@ -52,4 +56,21 @@ def build_resources(home: Path | None = None, settings: Settings | None = None) 
             database=settings.powerbi_database,
             mode=settings.powerbi_mode,
         ),
+    }
+
+
+FOLDER_RESOURCES = ("landing", "lake", "model_store", "exports")
+
+
+def pin_folders(resources: dict[str, object]) -> dict[str, object]:
+    """The same resources, with those that hold folders fixed: a run's config cannot point them elsewhere.
+
+    The landing zone, lake, model store and exports are where the platform reads and
+    writes files; they come from the settings of the deployment, never from the launchpad.
+    """
+    return {
+        key: dg.ResourceDefinition.hardcoded_resource(value, f"{type(value).__name__} (folders from the settings)")
+        if key in FOLDER_RESOURCES and isinstance(value, dg.ConfigurableResource)
+        else value
+        for key, value in resources.items()
     }

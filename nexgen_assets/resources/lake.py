@@ -1,6 +1,8 @@
 """The landing zone where files arrive and the Parquet lake where Spark tables live."""
 
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -8,8 +10,16 @@ import pandas as pd
 from pydantic import Field
 from pyspark.sql import DataFrame, SparkSession
 
-from nexgen_assets.lib.ingestion.contract import ContractError
-from nexgen_assets.lib.storage.lake import partition_dir, replace_parquet, replace_parquet_frame, table_exists
+from nexgen_assets.lib.ingestion.staging import SizeLimits, StagedFile, staged
+from nexgen_assets.lib.storage.lake import (
+    StagedTable,
+    partition_dir,
+    remove_folder,
+    replace_parquet,
+    replace_parquet_frame,
+    staged_parquet,
+    table_exists,
+)
 
 
 class LandingZoneResource(dg.ConfigurableResource):
@@ -19,17 +29,31 @@ class LandingZoneResource(dg.ConfigurableResource):
     mappings_dir: str | None = Field(
         default=None, description="Folder of YAML column mappings for other layouts (built-in ones always apply)."
     )
+    staging_dir: str | None = Field(
+        default=None,
+        description="Private folder where landed files are copied to be read (default: `staging` beside the landing folder).",
+    )
+    max_file_mb: int = Field(default=4096, description="Largest landed file read, in MiB.")
+    max_expanded_mb: int = Field(default=16384, description="Largest landed file once decompressed, in MiB.")
 
     @property
     def mapping_folders(self) -> tuple[str, ...]:
         return (self.mappings_dir,) if self.mappings_dir else ()
 
-    def file_for(self, partition_key: str) -> Path:
-        """The landed file behind a partition; ContractError if it has gone."""
-        path = Path(self.incoming_dir) / partition_key
-        if not path.is_file():
-            raise ContractError(f"{path}: landed file not found (moved or deleted after it was registered)")
-        return path
+    @property
+    def limits(self) -> SizeLimits:
+        return SizeLimits(max_file_bytes=self.max_file_mb << 20, max_expanded_bytes=self.max_expanded_mb << 20)
+
+    @contextmanager
+    def staged(self, partition_key: str) -> Iterator[StagedFile]:
+        """A private copy of the landed file behind a partition, for the length of a block.
+
+        ContractError names the file when the key is not a plain landed file name, the
+        file has gone, is a link, is too large or is not what its name says.
+        """
+        staging = Path(self.staging_dir) if self.staging_dir else Path(self.incoming_dir).parent / "staging"
+        with staged(Path(self.incoming_dir), partition_key, staging, self.limits) as copy:
+            yield copy
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -46,7 +70,20 @@ class LakeResource(dg.ConfigurableResource):
     def write(self, frame: DataFrame, table: str, partition_key: str | None = None) -> int:
         """Replace a table (or one partition of it) atomically; returns rows written."""
         target = self.partition_path(table, partition_key) if partition_key else self.table_path(table)
-        return replace_parquet(frame, target)
+        return replace_parquet(frame, target, owner=partition_key)
+
+    @contextmanager
+    def staged_write(self, frame: DataFrame, table: str, partition_key: str) -> Iterator[StagedTable]:
+        """Write one partition aside; it replaces the old one only if the block (counts, checks) succeeds."""
+        with staged_parquet(frame, self.partition_path(table, partition_key), owner=partition_key) as staged:
+            yield staged
+
+    def read_staged(self, spark: SparkSession, staged: StagedTable) -> DataFrame:
+        return spark.read.parquet(str(staged.path))
+
+    def remove_partition(self, table: str, partition_key: str) -> bool:
+        """Delete one partition (moved aside first, so readers never see half of it); False if absent."""
+        return remove_folder(self.partition_path(table, partition_key))
 
     def exists(self, table: str, partition_key: str | None = None) -> bool:
         target = self.partition_path(table, partition_key) if partition_key else self.table_path(table)

@@ -17,6 +17,11 @@ class SourceDatabaseResource(dg.ConfigurableResource):
     watermark_column: str = Field(default="updated_at", description="Column that only grows (timestamp or id).")
     batch_rows: int = Field(default=100_000, description="Rows per extracted batch at most (ties kept together).")
     db_schema: str | None = Field(default=None, description="Schema of the table.")
+    overlap_seconds: int = Field(
+        default=300,
+        description="Each batch also re-reads this many seconds before its start (time watermarks), so rows that "
+        "commit late with an older watermark are not missed; a line read twice counts once, in its latest version.",
+    )
     _engine: Engine | None = PrivateAttr(default=None)
 
     @property
@@ -37,5 +42,12 @@ class SourceDatabaseResource(dg.ConfigurableResource):
             self.engine, self.table, self.watermark_column, low, self.batch_rows, self.db_schema
         )
 
+    def batch_for(self, partition_key: str) -> source_db.Batch:
+        """The batch a partition key names, refused unless it reads this resource's own table."""
+        batch = source_db.Batch.from_key(partition_key)
+        if batch.table != self.table:
+            raise ValueError(f"{partition_key!r} names table {batch.table!r}; only {self.table!r} is extracted")
+        return batch
+
     def read_batch(self, batch: source_db.Batch) -> pd.DataFrame:
-        return source_db.read_batch(self.engine, batch, self.watermark_column, self.db_schema)
+        return source_db.read_batch(self.engine, batch, self.watermark_column, self.db_schema, self.overlap_seconds)

@@ -1,6 +1,8 @@
 """The landing sensor on an ephemeral instance: new, rewritten, copied and half-written files."""
 
 
+import os
+
 import dagster as dg
 
 from nexgen_assets.defs.sensors import promotions_sensor, sales_landing_sensor
@@ -79,7 +81,7 @@ def test_first_tick_skips_files_already_ingested_unchanged(tmp_path):
     instance.add_dynamic_partitions("sales_files", ["sales_a.csv", "sales_b.csv"])
     for name, sha in (("sales_a.csv", content_hash(tmp_path / "sales_a.csv")), ("sales_b.csv", "stale-hash")):
         instance.report_runless_asset_event(
-            dg.AssetMaterialization("clean_sales", partition=name, metadata={"content_sha256": sha})
+            dg.AssetMaterialization("ingestion_log", partition=name, metadata={"content_sha256": sha})
         )
 
     first = _tick(instance, tmp_path)
@@ -118,3 +120,25 @@ def test_a_promotion_calendar_is_not_order_lines_and_a_change_requests_one_refre
     land(tmp_path, "promotions_2025.csv", "store_id,product_id,start_date,end_date,discount\nS,P,2025-01-01,2025-01-04,0.1\n")
     changed = promotions_tick(first.cursor)
     assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_refused_entry_never_stops_the_good_files_and_a_burst_is_sliced(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "sales_link.csv").symlink_to(land(outside, "passwd.csv", LINES))
+    (incoming / "sales_dir.csv").mkdir()
+    os.close(os.open(os.fsencode(incoming) + b"/sales_\xff.csv", os.O_CREAT | os.O_WRONLY))
+    for i in range(105):
+        land(incoming, f"sales_{i:03d}.csv", f"{LINES}# {i}\n")
+
+    first = _tick(instance, incoming)
+    second = _tick(instance, incoming, first.cursor)
+
+    assert [r.partition_key for r in first.run_requests] == [f"sales_{i:03d}.csv" for i in range(100)]
+    assert [r.partition_key for r in second.run_requests] == [f"sales_{i:03d}.csv" for i in range(100, 105)]
+    refused = LandingState.from_cursor(second.cursor).refused
+    assert set(refused) == {"sales_link.csv", "sales_dir.csv", "sales_\\xff.csv"}
+    assert "passwd.csv" not in second.cursor

@@ -84,3 +84,20 @@ def test_nothing_new_is_a_skip(source_table):
 def test_off_without_a_url():
     result, _ = _tick(dg.DagsterInstance.ephemeral(), SourceDatabaseResource(), None)
     assert "NEXGEN_SOURCE_DB_URL" in result.skip_message
+
+
+def test_a_row_that_commits_late_with_an_older_watermark_is_read_by_the_next_batch(source_table):
+    engine, schema = source_table
+    _insert(engine, schema, _rows([1, 2, 3], [0, 1, 2]))
+    source = SourceDatabaseResource(url=pg_url(schema), batch_rows=3, overlap_seconds=300)
+    first = source.next_batch(None)
+    assert sorted(source.read_batch(first)["order_id"]) == ["O1", "O2", "O3"]
+
+    _insert(engine, schema, [{"o": "LATE", "ts": T0, "p": "P1", "q": 7, "w": T0 + dt.timedelta(minutes=1, seconds=30)}]
+            + _rows([4], [5]))
+    second = source.next_batch(first.high)
+
+    reread = sorted(source.read_batch(second)["order_id"])
+    assert "LATE" in reread and "O4" in reread, reread
+    without_overlap = SourceDatabaseResource(url=pg_url(schema), batch_rows=3, overlap_seconds=0)
+    assert "LATE" not in set(without_overlap.read_batch(second)["order_id"])

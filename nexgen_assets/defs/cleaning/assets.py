@@ -1,7 +1,7 @@
 """Raw rows -> contract-checked order lines, rejected rows with reasons, and the daily table."""
 
-import hashlib
 import time
+from contextlib import ExitStack
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
@@ -13,12 +13,13 @@ from nexgen_assets.defs.cleaning.checks import (
     sales_rejects_schema,
 )
 from nexgen_assets.defs.partitions import sales_files
+from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
+from nexgen_assets.defs.quality import blocking_failure, stage_or_fail
 from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines, rejects_by_reason
 from nexgen_assets.lib.cleaning.daily import aggregate_daily, daily_summary
 from nexgen_assets.lib.cleaning.ingestion_log import ingestion_log_row
-from nexgen_assets.lib.ingestion.landing import content_hash
-from nexgen_assets.lib.ingestion.source_db import is_batch_key
-from nexgen_assets.resources import LakeResource, LandingZoneResource, WarehouseResource
+from nexgen_assets.resources import LakeResource, WarehouseResource
+from nexgen_assets.settings import current
 
 
 @dg.multi_asset(
@@ -39,38 +40,40 @@ from nexgen_assets.resources import LakeResource, LandingZoneResource, Warehouse
     partitions_def=sales_files,
     check_specs=[clean_sales_schema, sales_rejects_schema],
     group_name="cleaning",
+    retry_policy=TRANSIENT_RETRY,
 )
-def clean_sales(context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource, landing: LandingZoneResource):
+def clean_sales(context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource):
     """Split one file's rows into accepted and rejected; rows read must equal accepted + rejected."""
     started = time.perf_counter()
     key = context.partition_key
-    raw = lake.read(spark.spark_session, "raw_sales", key).cache()
-    accepted, rejects = clean_sales_lines(raw)
+    session = spark.spark_session
+    raw = lake.read(session, "raw_sales", key).cache()
+    accepted, rejects = clean_sales_lines(raw, earliest=current().earliest_date)
     rows_read = raw.count()
-    rows_accepted = lake.write(accepted, "clean_sales", key)
-    rows_rejected = lake.write(rejects, "sales_rejects", key)
-    raw.unpersist()
-    if rows_read != rows_accepted + rows_rejected:
-        raise dg.Failure(
-            f"{key}: read {rows_read} rows but accepted {rows_accepted} + rejected {rows_rejected}; nothing published"
-        )
-    written_rejects = lake.read(spark.spark_session, "sales_rejects", key)
-    yield check_clean_sales(lake.read(spark.spark_session, "clean_sales", key))
-    yield check_sales_rejects(written_rejects)
+    with ExitStack() as stack:
+        kept = stage_or_fail(stack, lake, accepted, "clean_sales", key)
+        rejected = stage_or_fail(stack, lake, rejects, "sales_rejects", key)
+        raw.unpersist()
+        rows_accepted, rows_rejected = kept.rows, rejected.rows
+        if rows_read != rows_accepted + rows_rejected:
+            raise dg.Failure(
+                f"{key}: read {rows_read} rows but accepted {rows_accepted} + rejected {rows_rejected}; nothing published"
+            )
+        reasons = rejects_by_reason(lake.read_staged(session, rejected))
+        checks = [check_clean_sales(lake.read_staged(session, kept)), check_sales_rejects(lake.read_staged(session, rejected))]
+        yield from checks
+        failed = next((check for check in checks if not check.passed), None)
+        if failed:
+            raise blocking_failure(failed, key)
     yield dg.MaterializeResult(
         asset_key="clean_sales",
         metadata={"rows_read": rows_read, "rows_accepted": rows_accepted, "seconds": round(time.perf_counter() - started, 2),
-                  "content_sha256": source_hash(key, landing)},
+                  "content_sha256": _latest_metadata(context, "raw_sales", key, ("content_sha256",))["content_sha256"]},
     )
     yield dg.MaterializeResult(
         asset_key="sales_rejects",
-        metadata={"rows_rejected": rows_rejected, "by_reason": dg.MetadataValue.json(rejects_by_reason(written_rejects))},
+        metadata={"rows_rejected": rows_rejected, "by_reason": dg.MetadataValue.json(reasons)},
     )
-
-
-def source_hash(key: str, landing: LandingZoneResource) -> str:
-    """The landed file's content hash, or a hash of the batch name for a source-database batch."""
-    return hashlib.sha256(key.encode()).hexdigest() if is_batch_key(key) else content_hash(landing.file_for(key))
 
 
 @dg.multi_asset(
@@ -92,11 +95,13 @@ def source_hash(key: str, landing: LandingZoneResource) -> str:
     ],
     partitions_def=sales_files,
     group_name="cleaning",
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def ingestion_audit(context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource, warehouse: WarehouseResource):
     """Publish one file's ingestion_log row and rejected rows, replacing those of an earlier run of the same file."""
     key = context.partition_key
-    cleaned = _clean_sales_metadata(context, key)
+    cleaned = _latest_metadata(context, "clean_sales", key, ("rows_read", "rows_accepted", "seconds", "content_sha256"))
     rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
     log_row = ingestion_log_row(
         key, cleaned["content_sha256"], cleaned["rows_read"], cleaned["rows_accepted"], len(rejected_rows),
@@ -107,25 +112,29 @@ def ingestion_audit(context: dg.AssetExecutionContext, spark: PySparkResource, l
         warehouse.replace_rows("sales_rejects", rejected_rows, ["source_file"], indexes=[("source_file",)])
     else:
         warehouse.delete_rows("sales_rejects", {"source_file": key})
-    yield dg.MaterializeResult(asset_key="ingestion_log", metadata={"rows_read": cleaned["rows_read"]})
+    yield dg.MaterializeResult(
+        asset_key="ingestion_log",
+        metadata={"rows_read": cleaned["rows_read"], "content_sha256": cleaned["content_sha256"]},
+    )
     yield dg.MaterializeResult(asset_key="warehouse_sales_rejects", metadata={"rows_written": len(rejected_rows)})
 
 
-def _clean_sales_metadata(context: dg.AssetExecutionContext, key: str) -> dict:
-    """Counts and hash that clean_sales recorded for this file (the audit publishes them, never recounts)."""
+def _latest_metadata(context: dg.AssetExecutionContext, asset: str, key: str, names: tuple[str, ...]) -> dict:
+    """Values an upstream step recorded for this file (the hash of the bytes it read, its counts): never recomputed."""
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("clean_sales"), asset_partitions=[key]), limit=1
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
     ).records
     if not records:
-        raise dg.Failure(f"{key}: clean_sales has not been materialized for this file; run it first")
+        raise dg.Failure(f"{key}: {asset} has not been materialized for this file; run it first")
     metadata = records[0].asset_materialization.metadata
-    return {name: metadata[name].value for name in ("rows_read", "rows_accepted", "seconds", "content_sha256")}
+    return {name: metadata[name].value for name in names}
 
 
 @dg.asset(
     deps=["clean_sales", "raw_inventory"],
     group_name="cleaning",
     kinds={"spark", "parquet"},
+    retry_policy=TRANSIENT_RETRY,
     automation_condition=dg.AutomationCondition.eager(),
 )
 def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:

@@ -1,6 +1,9 @@
 """Landed files -> raw lake tables, one partition per file, row numbers kept for lineage."""
 
+import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +17,8 @@ from nexgen_assets.defs.ingestion.checks import (
     raw_sales_schema,
 )
 from nexgen_assets.defs.partitions import inventory_files, sales_files
+from nexgen_assets.defs.policies import TRANSIENT_RETRY
+from nexgen_assets.defs.quality import blocking_failure, first_line, stage_or_fail
 from nexgen_assets.lib.cleaning.contract_rules import clean_inventory_snapshots
 from nexgen_assets.lib.ingestion.contract import (
     INVENTORY_REQUIRED,
@@ -21,26 +26,41 @@ from nexgen_assets.lib.ingestion.contract import (
     SALES_REQUIRED,
     ContractError,
 )
-from nexgen_assets.lib.ingestion.landing import content_hash
 from nexgen_assets.lib.ingestion.promotions import promotion_files, read_promotion_calendar
 from nexgen_assets.lib.ingestion.reader import SOURCE_FILE, read_landed_file, with_row_numbers
-from nexgen_assets.lib.ingestion.source_db import Batch, is_batch_key
+from nexgen_assets.lib.ingestion.source_db import is_batch_key
+from nexgen_assets.lib.ingestion.staging import StagedFile
 from nexgen_assets.resources import LakeResource, LandingZoneResource, SourceDatabaseResource
+from nexgen_assets.settings import current
 
 
-def _read_or_fail(spark, landing: LandingZoneResource, key: str, required: tuple[str, ...]):
+@contextmanager
+def _staged_or_fail(landing: LandingZoneResource, key: str) -> Iterator[StagedFile]:
+    """The private copy of a landed file; a file that cannot be staged fails its partition, named."""
     try:
-        path = landing.file_for(key)
-        return path, read_landed_file(spark, path, required, landing.mapping_folders)
+        with landing.staged(key) as copy:
+            yield copy
     except ContractError as error:
-        raise dg.Failure(description=str(error), metadata={"file": key}) from error
+        raise dg.Failure(description=str(error), metadata={"file": key}, allow_retries=False) from error
+
+
+def _read_or_fail(spark, landing: LandingZoneResource, staged: StagedFile, required: tuple[str, ...]):
+    try:
+        return read_landed_file(spark, staged.path, required, landing.mapping_folders, name=staged.name)
+    except ContractError as error:
+        raise dg.Failure(description=str(error), metadata={"file": staged.name}, allow_retries=False) from error
     except Exception as error:
-        raise dg.Failure(description=f"{key}: cannot be read: {_first_line(error)}", metadata={"file": key}) from error
+        raise dg.Failure(
+            description=f"{staged.name}: cannot be read: {first_line(error)}", metadata={"file": staged.name}
+        ) from error
 
 
 def _extract_batch(spark, source_db: SourceDatabaseResource, key: str):
     """Rows of one source-database batch as an all-text frame with row numbers, like a landed file."""
-    batch = Batch.from_key(key)
+    try:
+        batch = source_db.batch_for(key)
+    except ValueError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
     rows = source_db.read_batch(batch)
     missing = [c for c in SALES_REQUIRED if c not in rows.columns]
     if missing:
@@ -51,25 +71,19 @@ def _extract_batch(spark, source_db: SourceDatabaseResource, key: str):
     return f"{source_db.table} ({batch.low or 'start'}, {batch.high}]", frame
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else type(error).__name__
-
-
-def _write_or_fail(lake: LakeResource, frame, table: str, key: str, path) -> int:
-    """Spark reads lazily, so broken bytes (a truncated gzip) surface here; name the file."""
+def _count_or_fail(frame, key: str) -> int:
+    """Rows in a lazily read file; broken bytes surface here and fail the partition naming the file."""
     try:
-        return lake.write(frame, table, key)
-    except ContractError:
-        raise
+        return frame.count()
     except Exception as error:
-        raise dg.Failure(description=f"{path}: cannot be read: {_first_line(error)}", metadata={"file": key}) from error
+        raise dg.Failure(description=f"{key}: cannot be read: {first_line(error)}", metadata={"file": key}) from error
 
 
 @dg.asset(
     partitions_def=sales_files,
     check_specs=[raw_sales_schema],
     group_name="ingestion",
+    retry_policy=TRANSIENT_RETRY,
     kinds={"spark", "parquet"},
     description="Order lines exactly as landed (all text), one partition per file, with source file and row number.",
 )
@@ -81,15 +95,25 @@ def raw_sales(
     source_db: SourceDatabaseResource,
 ):
     started = time.perf_counter()
-    if is_batch_key(context.partition_key):
-        path, frame = _extract_batch(spark.spark_session, source_db, context.partition_key)
-    else:
-        path, frame = _read_or_fail(spark.spark_session, landing, context.partition_key, SALES_REQUIRED)
-    rows = _write_or_fail(lake, frame, "raw_sales", context.partition_key, path)
-    yield check_raw_sales(lake.read(spark.spark_session, "raw_sales", context.partition_key))
+    key = context.partition_key
+    with ExitStack() as stack:
+        if is_batch_key(key):
+            source, frame = _extract_batch(spark.spark_session, source_db, key)
+            sha256 = hashlib.sha256(key.encode()).hexdigest()
+        else:
+            staged = stack.enter_context(_staged_or_fail(landing, key))
+            source, sha256 = key, staged.sha256
+            frame = _read_or_fail(spark.spark_session, landing, staged, SALES_REQUIRED)
+        written = stage_or_fail(stack, lake, frame, "raw_sales", key)
+        check = check_raw_sales(lake.read_staged(spark.spark_session, written))
+        yield check
+        if not check.passed:
+            raise blocking_failure(check, key)
+    rows = written.rows
     yield dg.MaterializeResult(
         metadata={
-            "file": str(path),
+            "file": source,
+            "content_sha256": sha256,
             "rows_read": rows,
             "columns": ", ".join(c for c in frame.columns),
             "seconds": round(time.perf_counter() - started, 2),
@@ -113,27 +137,33 @@ def raw_sales(
     partitions_def=inventory_files,
     check_specs=[raw_inventory_schema],
     group_name="ingestion",
+    retry_policy=TRANSIENT_RETRY,
 )
 def raw_inventory(
     context: dg.AssetExecutionContext, spark: PySparkResource, landing: LandingZoneResource, lake: LakeResource
 ):
     started = time.perf_counter()
     key = context.partition_key
-    path, raw = _read_or_fail(spark.spark_session, landing, key, INVENTORY_REQUIRED)
-    raw = raw.cache()
-    accepted, rejects = clean_inventory_snapshots(raw)
-    rows_read = raw.count()
-    rows_accepted = _write_or_fail(lake, accepted, "raw_inventory", key, path)
-    rows_rejected = lake.write(rejects, "inventory_rejects", key)
-    raw.unpersist()
-    if rows_read != rows_accepted + rows_rejected:
-        raise dg.Failure(f"{path}: read {rows_read} rows but kept {rows_accepted} + rejected {rows_rejected}")
-    yield check_raw_inventory(lake.read(spark.spark_session, "raw_inventory", key))
+    with ExitStack() as stack:
+        staged = stack.enter_context(_staged_or_fail(landing, key))
+        raw = _read_or_fail(spark.spark_session, landing, staged, INVENTORY_REQUIRED).cache()
+        accepted, rejects = clean_inventory_snapshots(raw, earliest=current().earliest_date)
+        rows_read = _count_or_fail(raw, key)
+        kept = stage_or_fail(stack, lake, accepted, "raw_inventory", key)
+        rejected = stage_or_fail(stack, lake, rejects, "inventory_rejects", key)
+        raw.unpersist()
+        rows_accepted, rows_rejected = kept.rows, rejected.rows
+        if rows_read != rows_accepted + rows_rejected:
+            raise dg.Failure(f"{key}: read {rows_read} rows but kept {rows_accepted} + rejected {rows_rejected}")
+        check = check_raw_inventory(lake.read_staged(spark.spark_session, kept))
+        yield check
+        if not check.passed:
+            raise blocking_failure(check, key)
     yield dg.MaterializeResult(
         asset_key="raw_inventory",
         metadata={
-            "file": str(path),
-            "content_sha256": content_hash(path),
+            "file": key,
+            "content_sha256": staged.sha256,
             "rows_read": rows_read,
             "rows_accepted": rows_accepted,
             "seconds": round(time.perf_counter() - started, 2),
@@ -163,7 +193,7 @@ def raw_promotions(context: dg.AssetExecutionContext, landing: LandingZoneResour
     incoming = Path(landing.incoming_dir)
     files = promotion_files(incoming)
     try:
-        calendar = read_promotion_calendar(files)
+        calendar = read_promotion_calendar(files, earliest=current().earliest_date)
     except ContractError as error:
         raise dg.Failure(description=str(error)) from error
     if not files:

@@ -9,6 +9,7 @@ from dagster_pyspark import PySparkResource
 from pydantic import Field
 from pyspark.sql import functions as F
 
+from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
 from nexgen_assets.lib.marts.dimensions import date_dimension, product_dimension, store_dimension
 from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
@@ -24,6 +25,8 @@ _dimension = dict(
     group_name="marts",
     kinds={"spark", "sql"},
     io_manager_key="warehouse_io_manager",
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
     automation_condition=dg.AutomationCondition.eager(),
 )
 
@@ -69,6 +72,8 @@ def dim_date(config: DateDimensionConfig, spark: PySparkResource, lake: LakeReso
     deps=["daily_sales"],
     group_name="marts",
     kinds={"parquet", "sql"},
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
     automation_condition=dg.AutomationCondition.eager(),
 )
 def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -96,6 +101,8 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
     deps=["fact_sales_daily", "dim_date", "dim_product", "sales_forecast", "sales_forecast_levels", "forecast_accuracy"],
     group_name="marts",
     kinds={"sql"},
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
     automation_condition=dg.AutomationCondition.eager(),
 )
 def dashboard_views(warehouse: WarehouseResource) -> dg.MaterializeResult:

@@ -2,12 +2,15 @@
 
 A batch is the half-open range (low, high] of watermark values; high is the largest
 watermark among the next `batch_rows` rows, so a batch never splits rows that share a
-watermark value. Batches are named so the range can be read back from the name.
+watermark value. Batches are named so the range can be read back from the name: each
+part is escaped so it never holds `__` nor starts or ends with `_`, and splits back whole.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import pandas as pd
 import sqlalchemy as sa
@@ -25,14 +28,27 @@ class Batch:
 
     @property
     def key(self) -> str:
-        return f"{BATCH_PREFIX}{self.table}__{self.low or START}__{self.high}"
+        parts = (self.table, self.low or START, self.high)
+        return BATCH_PREFIX + "__".join(_escape(p) for p in parts)
 
     @classmethod
     def from_key(cls, key: str) -> Batch:
-        if not key.startswith(BATCH_PREFIX):
-            raise ValueError(f"{key} is not a source-database batch")
-        table, low, high = key[len(BATCH_PREFIX):].split("__")
-        return cls(table, None if low == START else low, high)
+        """The batch a key names; ValueError for anything that is not exactly three escaped parts."""
+        parts = key[len(BATCH_PREFIX):].split("__") if key.startswith(BATCH_PREFIX) else []
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"{key!r} is not a source-database batch key")
+        table, low, high = (unquote(p) for p in parts)
+        return cls(table, None if parts[1] == START else low, high)
+
+
+def _escape(part: str) -> str:
+    """`%` and the underscores that could be read as a separator, %XX-escaped (undone by unquote)."""
+    escaped = part.replace("%", "%25").replace("__", "_%5F")
+    if escaped.startswith("_"):
+        escaped = "%5F" + escaped[1:]
+    if escaped.endswith("_"):
+        escaped = escaped[:-1] + "%5F"
+    return escaped
 
 
 def is_batch_key(key: str) -> bool:
@@ -52,12 +68,35 @@ def next_high_statement(table: sa.Table, watermark: str, low: str | None, batch_
     return sa.select(sa.func.max(upcoming.subquery().c.w))
 
 
-def batch_statement(table: sa.Table, watermark: str, batch: Batch) -> sa.Select:
+def batch_statement(table: sa.Table, watermark: str, batch: Batch, overlap_seconds: int = 0) -> sa.Select:
+    """Rows of (low, high]; with a time watermark the range starts `overlap_seconds` earlier.
+
+    A row whose transaction commits after a batch was read, with a watermark older than
+    that batch's high, would otherwise be skipped forever; the overlap reads it with the
+    next batch. Rows read twice are counted once (see `latest_batches`).
+    """
     column = table.c[watermark]
     query = sa.select(table).where(column <= _literal(column, batch.high)).order_by(column)
     if batch.low is not None:
-        query = query.where(column > _literal(column, batch.low))
+        low = _literal(column, batch.low)
+        if overlap_seconds and isinstance(low, dt.datetime):
+            low -= dt.timedelta(seconds=overlap_seconds)
+        query = query.where(column > low)
     return query
+
+
+def batch_order(keys: list[str]) -> dict[str, int]:
+    """Rank of each batch key by its high watermark (typed: number, then time, then text); later is higher."""
+    def typed(key: str):
+        high = Batch.from_key(key).high
+        for parse in (float, pd.Timestamp):
+            try:
+                return (0 if parse is float else 1, parse(high), high)
+            except (ValueError, TypeError):
+                continue
+        return (2, 0, high)
+
+    return {key: rank for rank, key in enumerate(sorted(keys, key=typed))}
 
 
 def _literal(column: sa.Column, text: str):
@@ -87,9 +126,11 @@ def next_batch(engine: Engine, table: str, watermark: str, low: str | None, batc
     return None if high is None else Batch(table, low, _as_text(high))
 
 
-def read_batch(engine: Engine, batch: Batch, watermark: str, schema: str | None = None) -> pd.DataFrame:
-    """The rows of one batch, every value as text (the same shape as a landed file)."""
+def read_batch(
+    engine: Engine, batch: Batch, watermark: str, schema: str | None = None, overlap_seconds: int = 0
+) -> pd.DataFrame:
+    """The rows of one batch (with the overlap before it), every value as text (the shape of a landed file)."""
     source = _table(engine, batch.table, schema)
     with engine.connect() as conn:
-        frame = pd.read_sql(batch_statement(source, watermark, batch), conn)
+        frame = pd.read_sql(batch_statement(source, watermark, batch, overlap_seconds), conn)
     return frame.astype(object).where(frame.notna(), None).map(lambda v: None if v is None else _as_text(v))

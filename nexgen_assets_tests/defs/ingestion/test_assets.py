@@ -20,7 +20,7 @@ def test_a_truncated_gzip_fails_its_partition_naming_the_file(home, resources, s
 
     assert not result.success
     failure = result.get_step_failure_events()[0].event_specific_data.error.message
-    assert f"{name}: cannot be read" in failure
+    assert f"{name}: is a damaged or truncated gzip file" in failure
     assert not resources["lake"].exists("raw_sales", name)
 
 
@@ -45,3 +45,27 @@ def test_the_promotion_calendar_lands_whole_with_its_rejects_and_a_broken_file_n
     assert not broken.success
     assert "promotions_c.csv: missing required column" in broken.get_step_failure_events()[0].event_specific_data.error.message
     assert len(lake.read_frame("promotions")) == 2
+
+
+def _ingest(resources, key: str, assets=("raw_sales",)):
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("sales_files", [key])
+    result = dg.materialize(by_key(list(assets)), resources=resources, instance=instance, partition_key=key,
+                            raise_on_error=False)
+    failures = result.get_step_failure_events()
+    return result, failures[0].event_specific_data.error.message if failures else None
+
+
+def test_a_partition_key_reaches_only_a_file_in_the_landing_folder_or_the_configured_table(home, resources):
+    (home / "secret.csv").write_text("order_id,order_ts,product_id,quantity,unit_price\nS,2025-01-01,P,1,1\n")
+    (home / "incoming" / "sales_link.csv").symlink_to(home / "secret.csv")
+
+    for key, message in [
+        ("../secret.csv", "not the name of a data file in the landing folder"),
+        (str(home / "secret.csv"), "not the name of a data file in the landing folder"),
+        ("sales_link.csv", "sales_link.csv: is a symbolic link"),
+        ("db__users__start__9", "only 'order_lines' is extracted"),
+    ]:
+        result, failure = _ingest(resources, key)
+        assert not result.success and message in failure, (key, failure)
+    assert not resources["lake"].exists("raw_sales")

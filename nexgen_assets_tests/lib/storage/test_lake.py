@@ -6,11 +6,13 @@ import pandas as pd
 import pytest
 
 from nexgen_assets.lib.storage.lake import (
+    PartitionFolderConflict,
     parquet_batches,
     parquet_row_count,
     partition_dir,
     replace_parquet,
     replace_parquet_frame,
+    staged_parquet,
     table_exists,
 )
 
@@ -19,12 +21,26 @@ def _leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_partition_keys_become_safe_folder_names(tmp_path):
+def test_partition_keys_become_safe_folder_names_one_to_one(tmp_path):
     assert partition_dir(tmp_path, "sales_2025-01.csv") == tmp_path / "part=sales_2025-01.csv"
     assert partition_dir(tmp_path, "db__order_lines__2025-03-01T09:00:00") == (
-        tmp_path / "part=db__order_lines__2025-03-01T09_00_00"
+        tmp_path / "part=db__order_lines__2025-03-01T09%3A00%3A00"
     )
-    assert partition_dir(tmp_path, "../a b/c").name == "part=.._a_b_c"
+    assert partition_dir(tmp_path, "../a b/c").name == "part=..%2Fa%20b%2Fc"
+    keys = ["store 12.csv", "store_12.csv", "store%2012.csv", "store?12.csv", "störe 12.csv", "store\u00a012.csv"]
+    assert len({partition_dir(tmp_path, k) for k in keys}) == len(keys)
+
+
+def test_a_partition_folder_with_escapes_reads_back_and_belongs_to_its_key(spark, tmp_path):
+    key = "export [1] 50%.csv"
+    target = partition_dir(tmp_path / "raw_sales", key)
+    frame = spark.createDataFrame([(1, "a")], "n int, s string")
+    assert replace_parquet(frame, target, owner=key) == 1
+    assert spark.read.parquet(str(target)).count() == 1
+    assert spark.read.parquet(str(tmp_path / "raw_sales")).count() == 1
+    with pytest.raises(PartitionFolderConflict, match="holds partition"):
+        replace_parquet(frame, target, owner="another key.csv")
+    assert spark.read.parquet(str(target)).count() == 1
 
 
 def test_spark_table_is_replaced_whole_and_counted(spark, tmp_path):
@@ -81,3 +97,21 @@ def test_batches_have_dates_as_dates_and_nullable_integers(tmp_path):
     assert whole["date"].tolist() == frame["date"].tolist() and isinstance(whole["date"].iat[0], dt.date)
     assert str(whole["units"].dtype) == "Int64" and pd.isna(whole["units"].iat[1]) and whole["units"].iat[4] == 5
     assert whole["quantity"].dtype == "float64"
+
+
+def test_a_staged_partition_replaces_the_old_one_only_when_its_block_succeeds(spark, tmp_path):
+    target = partition_dir(tmp_path / "clean_sales", "sales_a.csv")
+    replace_parquet(spark.createDataFrame([("A1",)], "order_id string"), target, owner="sales_a.csv")
+    second = spark.createDataFrame([("A2",), ("A3",)], "order_id string")
+
+    with pytest.raises(RuntimeError, match="check failed"):
+        with staged_parquet(second, target, owner="sales_a.csv") as staged:
+            assert staged.rows == 2 and spark.read.parquet(str(staged.path)).count() == 2
+            assert [r.order_id for r in spark.read.parquet(str(target)).collect()] == ["A1"]
+            raise RuntimeError("check failed")
+    assert [r.order_id for r in spark.read.parquet(str(target)).collect()] == ["A1"]
+    assert _leftovers(target.parent) == []
+
+    with staged_parquet(second, target, owner="sales_a.csv"):
+        pass
+    assert sorted(r.order_id for r in spark.read.parquet(str(target)).collect()) == ["A2", "A3"]
