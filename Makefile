@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(NEXGEN_HOME)/dagster_home
 
 demo: $(STAMP)
 	@rm -rf $(NEXGEN_HOME)/incoming/* $(NEXGEN_HOME)/truth $(NEXGEN_HOME)/lake $(NEXGEN_HOME)/warehouse $(NEXGEN_HOME)/models $(NEXGEN_HOME)/exports $(DAGSTER_HOME)
-	$(BIN)/nexgen generate --out $(NEXGEN_HOME)
+	$(BIN)/nexgen generate --home $(NEXGEN_HOME)
 	$(BIN)/nexgen run --summary
 
 test: $(STAMP) test-deps

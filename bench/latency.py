@@ -57,6 +57,7 @@ def main() -> None:
                NEXGEN_LANDING_INTERVAL_SECONDS=str(args.interval))
     if args.spark_connect:
         env["NEXGEN_SPARK_MASTER"] = spark_connect.start(root / "spark", port=spark_connect.spare_port())
+        env.update(spark_connect.running_server(root / "spark").client_environment)
         print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']}")
     nexgen = [sys.executable, "-m", "nexgen_assets.cli"]
     subprocess.run([*nexgen, "generate", "--out", str(home), "--stores", str(args.stores), "--products",

@@ -5,6 +5,7 @@ import datetime as dt
 import os
 import sys
 import time
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 from nexgen_assets.demo.generator import FILE_FORMATS, HOLIDAY_NAMES, PROFILES, GeneratorConfig, generate
@@ -12,18 +13,29 @@ from nexgen_assets.lib.storage.atomic import atomic_path
 from nexgen_assets.settings import Settings, current
 
 INSTANCE_CONFIG = """\
-# Runs start within a second of being requested (a landed file should not wait for
-# a dequeue tick), and at most two run at once: each holds a Spark driver. Runs that
-# refresh the shared tables (tag nexgen/refresh) go one at a time, in order.
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
+# Runs start within a second of being requested (a landed file should not wait for a
+# dequeue tick), and at most two run at once: each holds a Spark driver. Runs that
+# refresh the shared tables (tag nexgen/refresh) go one at a time, in order. Steps in a
+# pool (warehouse: every step that publishes to the warehouse) hold one slot each, so
+# two runs never publish at once. A run whose process died (killed, out of memory) is
+# detected by run monitoring, its slots are freed, and it is retried twice; a step that
+# failed on a transient error has its own retry policy.
+run_queue:
+  dequeue_interval_seconds: 1
+concurrency:
+  runs:
     max_concurrent_runs: 2
-    dequeue_interval_seconds: 1
     tag_concurrency_limits:
       - key: nexgen/refresh
         limit: 1
+  pools:
+    default_limit: 1
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
+run_monitoring:
+  enabled: true
 """
 
 
@@ -101,6 +113,14 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def exported_files(folder: Path) -> list[str]:
+    """What the exports folder really holds: the Parquet marts, and the .pbids file and dashboard if written."""
+    marts = len(list(folder.glob("*.parquet"))) if folder.is_dir() else 0
+    shown = [f"{marts} Parquet marts"]
+    shown += [name for name in ("nexgen.pbids", "dashboard.html") if (folder / name).is_file()]
+    return shown
+
+
 def summary_lines(home: Path) -> list[str]:
     """Rows per warehouse table, the model, and where outputs are."""
     import dagster as dg
@@ -139,7 +159,7 @@ def summary_lines(home: Path) -> list[str]:
         lines.append("forecast: " + ", ".join(f"{k}={meta[k].value}" for k in shown if k in meta))
     lines.append(f"lake: {resources['lake'].root}")
     lines.append(f"models: {resources['model_store'].root}")
-    lines.append(f"exports (Parquet marts, nexgen.pbids, dashboard.html): {resources['exports'].folder}")
+    lines.append(f"exports: {resources['exports'].folder} ({', '.join(exported_files(Path(resources['exports'].folder)))})")
     from nexgen_assets.lib.storage.warehouse import masked_url
 
     lines.append(f"warehouse url: {masked_url(warehouse.engine.url)}")
@@ -156,6 +176,12 @@ def cmd_run(args) -> int:
     started = time.perf_counter()
     outcome = run_pass(defs, dg.DagsterInstance.get(), home / "incoming")
     elapsed = time.perf_counter() - started
+    for name, reason in outcome.refused.items():
+        print(f"REFUSED {name}: {reason}", file=sys.stderr)
+    for copy, original in outcome.duplicates.items():
+        print(f"{copy}: same content as {original}; not ingested again")
+    for name in outcome.waiting:
+        print(f"{name}: still being written; left for the next run")
     print(
         f"registered {len(outcome.registered)} new file(s), ingested {len(outcome.ingested)}, "
         f"downstream {'refreshed' if outcome.refreshed else 'unchanged'} in {elapsed:.1f}s"
@@ -167,13 +193,54 @@ def cmd_run(args) -> int:
     return 0 if outcome.ok else 1
 
 
+def cmd_retract(args) -> int:
+    """Take a landed file's rows back out of the lake and the warehouse, then refresh what was built from them."""
+    home = _home(args)
+    import dagster as dg
+
+    from nexgen_assets.definitions import defs
+    from nexgen_assets.resources import build_resources
+    from nexgen_assets.runner import refresh, retract_file
+
+    instance = dg.DagsterInstance.get()
+    try:
+        retraction = retract_file(defs, instance, build_resources(home), args.file)
+    except ValueError as error:
+        print(f"nexgen retract: {error}", file=sys.stderr)
+        return 2
+    removed = ", ".join(retraction.lake_partitions) or "nothing"
+    print(f"retracted {args.file}: lake partitions of {removed}; warehouse rows {retraction.warehouse_rows}")
+    failures = refresh(defs, instance)
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    print("downstream refreshed" if not failures else "downstream refresh failed")
+    return 1 if failures else 0
+
+
 def cmd_summary(args) -> int:
-    print("\n".join(summary_lines(_home(args))))
+    """Print the summary; exit 1 when the warehouse cannot be reached (nothing could be summarised)."""
+    home = _home(args)
+    from nexgen_assets.lib.storage.warehouse import masked_url
+    from nexgen_assets.resources import build_resources
+
+    warehouse = build_resources(home)["warehouse"]
+    try:
+        with warehouse.engine.connect():
+            pass
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"nexgen summary: cannot reach the warehouse {masked_url(warehouse.engine.url)}: {reason}", file=sys.stderr)
+        return 1
+    print("\n".join(summary_lines(home)))
     return 0
 
 
 def cmd_dev(args) -> int:
-    """`dagster dev` on this code location, with one warm Spark Connect server for all runs."""
+    """`dagster dev` on this code location, with one warm Spark Connect server for all runs.
+
+    The server admits only clients holding its per-start token, which the runs inherit through
+    the environment of `dagster dev`; it stops with this process, even if this process is killed.
+    """
     import signal
     import subprocess
 
@@ -185,9 +252,12 @@ def cmd_dev(args) -> int:
     state = home / "spark"
     started_server = False
     if args.spark_connect and not env.get("NEXGEN_SPARK_MASTER"):
-        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=settings.spark_connect_port)
+        host = settings.spark_connect_host
+        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=settings.spark_connect_port, host=host)
+        env.update(spark_connect.running_server(state).client_environment)
         started_server = True
-        print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']} (logs in {state / 'logs'})", flush=True)
+        print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']} (bound to {host}; logs in {state / 'logs'})",
+              flush=True)
     target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "nexgen_assets.definitions"]
     command = [sys.executable, "-m", "dagster", "dev", *target]
     if args.port:
@@ -206,6 +276,7 @@ def cmd_dev(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexgen", description="NEX GEN sales forecasting platform")
+    parser.add_argument("--version", action="version", version=f"nexgen {package_version('nexgen-assets')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser(
@@ -214,7 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write synthetic retail data from a profile. Options left out take the profile's value; "
         "each default below names it per profile.",
     )
-    gen.add_argument("--out", default="data", metavar="FOLDER", help="folder that receives incoming/ and truth/ (default: data)")
+    gen.add_argument(
+        "--home", "--out", dest="out", default="data", metavar="FOLDER",
+        help="NEXGEN_HOME that receives incoming/ and truth/ (--out is the same option; default: data)",
+    )
     gen.add_argument(
         "--profile",
         choices=list(PROFILES),
@@ -280,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--home", help="NEXGEN_HOME (default ./data)")
     run.add_argument("--summary", action="store_true", help="print rows per table and the model afterwards")
     run.set_defaults(func=cmd_run)
+
+    retract = sub.add_parser(
+        "retract",
+        help="take a landed file's data back out (after moving the file out of incoming/)",
+        description="Remove a file's rows from the lake and the warehouse, forget its partition, and refresh "
+        "the daily tables, models' inputs and forecasts without it. Move the file out of incoming/ first.",
+    )
+    retract.add_argument("file", help="the file name as it was landed, e.g. sales_2024-12.csv")
+    retract.add_argument("--home", help="NEXGEN_HOME (default ./data)")
+    retract.set_defaults(func=cmd_retract)
 
     dev = sub.add_parser("dev", help="run `dagster dev` (UI, sensors, schedules) with a warm Spark Connect server")
     dev.add_argument("--home", help="NEXGEN_HOME (default ./data)")

@@ -8,11 +8,14 @@ Secrets (database URLs) are kept out of `repr` and reach resources only as `dg.E
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nexgen_assets.lib.ingestion.contract import EARLIEST_DATE
 
 WAREHOUSE_URL_VARIABLE = "NEXGEN_WAREHOUSE_URL"
 SOURCE_DB_URL_VARIABLE = "NEXGEN_SOURCE_DB_URL"
@@ -31,6 +34,11 @@ class Settings:
         "NEXGEN_SPARK_MASTER", "local[*]", "Spark master: local[*], spark://, yarn, k8s://, or sc:// for Spark Connect."
     )
     spark_connect_port: int = _setting("NEXGEN_SPARK_CONNECT_PORT", 15002, "Port of the local Spark Connect server.")
+    spark_connect_host: str = _setting(
+        "NEXGEN_SPARK_CONNECT_HOST", "127.0.0.1",
+        "Address the local Spark Connect server binds; 127.0.0.1 keeps it to this machine. Any other address "
+        "(0.0.0.0 = every interface) exposes code execution as this user to anyone who reaches it and holds its token.",
+    )
     spark_shuffle_partitions: int = _setting("NEXGEN_SPARK_SHUFFLE_PARTITIONS", 8, "spark.sql.shuffle.partitions.")
     spark_driver_memory: str = _setting("NEXGEN_SPARK_DRIVER_MEMORY", "4g", "spark.driver.memory.")
     spark_log_level: str = _setting("NEXGEN_SPARK_LOG_LEVEL", "ERROR", "Log level of Spark's own logging.")
@@ -45,7 +53,15 @@ class Settings:
     source_db_url: str | None = _setting(SOURCE_DB_URL_VARIABLE, None, "URL of the order-lines source; unset = off.", True)
     source_db_table: str = _setting("NEXGEN_SOURCE_DB_TABLE", "order_lines", "Source table with one row per order line.")
     source_db_watermark: str = _setting("NEXGEN_SOURCE_DB_WATERMARK", "updated_at", "Source column that only grows.")
+    source_db_overlap_seconds: int = _setting(
+        "NEXGEN_SOURCE_DB_OVERLAP_SECONDS", 300,
+        "Seconds of a time watermark each source batch re-reads before its start, for rows that commit late.",
+    )
     source_db_interval_seconds: int = _setting("NEXGEN_SOURCE_DB_INTERVAL_SECONDS", 60, "Seconds between source-database polls.")
+    earliest_date: dt.date = _setting(
+        "NEXGEN_EARLIEST_DATE", EARLIEST_DATE,
+        "Sales, stock and promotions dated before this are rejected (ancient_date): a typo year, not history.",
+    )
     landing_interval_seconds: int = _setting("NEXGEN_LANDING_INTERVAL_SECONDS", 15, "Seconds between landing-folder scans.")
     powerbi_server: str | None = _setting(
         "NEXGEN_POWERBI_SERVER", None, "SQL Server (host or host,port) the .pbids file opens; default from the warehouse URL."
@@ -90,6 +106,11 @@ class Settings:
         return self.home / "mappings"
 
     @property
+    def staging(self) -> Path:
+        """Private copies of landed files while they are read (never inside the landing folder)."""
+        return self.home / "staging"
+
+    @property
     def embedded_warehouse_url(self) -> str:
         return f"sqlite:///{self.home / 'warehouse' / 'nexgen.db'}"
 
@@ -105,6 +126,11 @@ def _parse(spec: dataclasses.Field, raw: str):
             raise ValueError(f"{spec.metadata['variable']}={raw!r}: expected a whole number") from None
     if spec.type in ("Path", Path):
         return Path(raw)
+    if spec.type in ("dt.date", dt.date):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{spec.metadata['variable']}={raw!r}: expected an ISO date such as 1990-01-01") from None
     return raw
 
 

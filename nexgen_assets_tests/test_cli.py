@@ -34,6 +34,7 @@ def test_generate_then_run_reports_and_fails_on_a_bad_file(tmp_path):
     assert "sales_zz_bad.csv: line 1: missing required column(s) product_id, quantity, unit_price" in run.stderr
     assert "registered 9 new file(s), ingested 8" in run.stdout
     assert "fact_sales_daily" in run.stdout and "lake: " in run.stdout
+    assert "Parquet marts, dashboard.html)" in run.stdout and "nexgen.pbids" not in run.stdout, "SQLite: no .pbids written"
     assert (tmp_path / "dagster_home").is_dir()
 
 
@@ -63,3 +64,18 @@ def test_generate_defaults_to_the_demo_profile_and_names_a_bad_option(tmp_path):
     assert rejected.returncode == 2
     assert "demand_scale must be a positive number" in rejected.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_version_home_everywhere_and_a_summary_that_cannot_reach_its_warehouse_fails(tmp_path):
+    assert build_parser().parse_args(["generate", "--home", "x"]).out == "x"
+    assert build_parser().parse_args(["generate", "--out", "y"]).out == "y"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXGEN_", "DAGSTER_"))}
+    version = _nexgen("--version", env=env)
+    assert version.returncode == 0 and version.stdout.startswith("nexgen 0.")
+
+    env["NEXGEN_WAREHOUSE_URL"] = "postgresql://nexgen:s3cret@127.0.0.1:1/warehouse"
+    summary = _nexgen("summary", "--home", str(tmp_path), env=env)
+
+    assert summary.returncode == 1
+    assert "cannot reach the warehouse postgresql+psycopg2://nexgen:***@127.0.0.1:1/warehouse" in summary.stderr
+    assert "s3cret" not in summary.stderr + summary.stdout

@@ -1,5 +1,6 @@
 """Settings: one typed reading of every NEXGEN_* variable, and nowhere else reads them."""
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def test_values_are_typed_and_a_bad_number_names_its_variable(tmp_path):
     assert settings.retrain_cron == "0 1 * * *"
     with pytest.raises(ValueError, match="NEXGEN_SPARK_CONNECT_PORT='fifteen'"):
         Settings.from_env({"NEXGEN_SPARK_CONNECT_PORT": "fifteen"})
+    assert Settings.from_env({"NEXGEN_EARLIEST_DATE": "2010-01-01"}).earliest_date == dt.date(2010, 1, 1)
+    with pytest.raises(ValueError, match="NEXGEN_EARLIEST_DATE='01/01/2010': expected an ISO date"):
+        Settings.from_env({"NEXGEN_EARLIEST_DATE": "01/01/2010"})
 
 
 def test_secrets_stay_out_of_repr():
