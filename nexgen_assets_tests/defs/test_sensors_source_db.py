@@ -50,7 +50,7 @@ def _tick(instance, resource, cursor):
     return result, context.cursor
 
 
-def test_batches_follow_the_watermark_and_wait_for_the_lake(source_table, resources, spark):
+def test_batches_follow_the_watermark_and_wait_until_ingested(source_table, resources, spark):
     engine, schema = source_table
     _insert(engine, schema, _rows([1, 2, 3, 4, 5], [0, 0, 1, 2, 3]))
     source = SourceDatabaseResource(url=pg_url(schema), batch_rows=3)
@@ -62,12 +62,18 @@ def test_batches_follow_the_watermark_and_wait_for_the_lake(source_table, resour
     waiting, cursor = _tick(instance, source, cursor)
     assert isinstance(waiting, dg.SkipReason) and "waiting for batch" in waiting.skip_message
 
-    selected = [a for a in all_assets if {k.path[-1] for k in a.keys} & {"raw_sales", "clean_sales"}]
-    result = dg.materialize(selected, resources={**resources, "source_db": source}, instance=instance,
+    cleaned = [a for a in all_assets if {k.path[-1] for k in a.keys} & {"raw_sales", "clean_sales"}]
+    result = dg.materialize(cleaned, resources={**resources, "source_db": source}, instance=instance,
                             partition_key=key)
     assert result.success
     clean = resources["lake"].read(spark, "clean_sales", key)
     assert sorted(r["order_id"] for r in clean.collect()) == ["O1", "O2", "O3"]
+    still, cursor = _tick(instance, source, cursor)
+    assert isinstance(still, dg.SkipReason), "in the lake but not yet in ingestion_log: the batch is not ingested"
+
+    audited = [a for a in all_assets if dg.AssetKey("ingestion_log") in a.keys]
+    assert dg.materialize(audited, resources={**resources, "source_db": source}, instance=instance,
+                          partition_key=key).success
 
     second, cursor = _tick(instance, source, cursor)
     assert second.run_requests[0].partition_key.startswith(f"db__order_lines__{(T0 + dt.timedelta(minutes=1)).isoformat()}__")
