@@ -4,12 +4,14 @@ import argparse
 import datetime as dt
 import os
 import sys
+import textwrap
 import time
 from importlib.metadata import version as package_version
 from pathlib import Path
 
 from nexgen_assets.demo.generator import FILE_FORMATS, HOLIDAY_NAMES, PROFILES, GeneratorConfig, generate
 from nexgen_assets.lib.storage.atomic import atomic_path
+from nexgen_assets.progress import LEVELS
 from nexgen_assets.settings import Settings, current
 
 INSTANCE_CONFIG = """\
@@ -167,29 +169,54 @@ def summary_lines(home: Path) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    """One pass: check the set-up, ingest new files with a line each, refresh, report."""
+    from nexgen_assets import preflight
+    from nexgen_assets.progress import Progress, chatter_to, new_log_file
+
     home = _home(args)
+    settings = Settings.from_env()
+    level = (args.log_level or settings.log_level).lower()
+    if level not in LEVELS:
+        print(f"nexgen run: NEXGEN_LOG_LEVEL={level!r}: expected one of {', '.join(LEVELS)}", file=sys.stderr)
+        return 2
+    problems = preflight.problems(settings)
+    for problem in problems:
+        print(f"nexgen run: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    if level == "debug":
+        return _run_pass(home, args, Progress(sys.stdout, level), sys.stdout, sys.stderr, None)
+    log_file = new_log_file(home)
+    with chatter_to(log_file) as (out, err):
+        return _run_pass(home, args, Progress(out, level), out, err, log_file)
+
+
+def _run_pass(home: Path, args, progress, out, err, log_file: Path | None) -> int:
     import dagster as dg
 
     from nexgen_assets.definitions import defs
     from nexgen_assets.runner import run_pass
 
     started = time.perf_counter()
-    outcome = run_pass(defs, dg.DagsterInstance.get(), home / "incoming")
+    outcome = run_pass(defs, dg.DagsterInstance.get(), home / "incoming", progress)
     elapsed = time.perf_counter() - started
     for name, reason in outcome.refused.items():
-        print(f"REFUSED {name}: {reason}", file=sys.stderr)
+        print(f"REFUSED {name}: {reason}", file=err)
     for copy, original in outcome.duplicates.items():
-        print(f"{copy}: same content as {original}; not ingested again")
+        progress.say(f"{copy}: same content as {original}; not ingested again")
     for name in outcome.waiting:
-        print(f"{name}: still being written; left for the next run")
+        progress.say(f"{name}: still being written; left for the next run")
     print(
         f"registered {len(outcome.registered)} new file(s), ingested {len(outcome.ingested)}, "
-        f"downstream {'refreshed' if outcome.refreshed else 'unchanged'} in {elapsed:.1f}s"
+        f"downstream {'refreshed' if outcome.refreshed else 'unchanged'} in {elapsed:.1f}s",
+        file=out,
     )
     if args.summary:
-        print("\n".join(summary_lines(home)))
+        print("\n".join(summary_lines(home)), file=out)
     for failure in outcome.failures:
-        print(f"FAILED {failure}", file=sys.stderr)
+        print(f"FAILED {failure}", file=err)
+    if outcome.failures and log_file is not None:
+        print(f"full log: {log_file} (and the runs in `nexgen dev`)", file=err)
     return 0 if outcome.ok else 1
 
 
@@ -244,11 +271,16 @@ def cmd_dev(args) -> int:
     import signal
     import subprocess
 
-    from nexgen_assets import spark_connect
+    from nexgen_assets import preflight, spark_connect
 
     home = _home(args)
-    env = dict(os.environ)
     settings = current()
+    problems = preflight.problems(settings, need_files=False)
+    for problem in problems:
+        print(f"nexgen dev: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    env = dict(os.environ)
     state = home / "spark"
     started_server = False
     if args.spark_connect and not env.get("NEXGEN_SPARK_MASTER"):
@@ -262,20 +294,78 @@ def cmd_dev(args) -> int:
     command = [sys.executable, "-m", "dagster", "dev", *target]
     if args.port:
         command += ["-p", str(args.port)]
-    dagster = subprocess.Popen(command, env=env)
-    signal.signal(signal.SIGTERM, lambda *_: dagster.terminate())
+    dagster = subprocess.Popen(command, env=env, preexec_fn=_default_interrupts)
+    stopping = []
+
+    def stop(signum, _frame) -> None:
+        """Ctrl-C or a service manager's SIGTERM: ask `dagster dev` to shut its services down in order."""
+        stopping.append(signum)
+        if dagster.poll() is None:
+            dagster.send_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
-        return dagster.wait()
-    except KeyboardInterrupt:
-        dagster.terminate()
-        return dagster.wait()
+        while True:
+            try:
+                code = dagster.wait(timeout=DEV_STOP_TIMEOUT_S if stopping else None)
+                break
+            except subprocess.TimeoutExpired:
+                dagster.kill()
+        return 0 if stopping else code
     finally:
         if started_server:
             spark_connect.stop(state)
 
 
+DEV_STOP_TIMEOUT_S = 60
+"""How long `dagster dev` gets to stop its webserver, daemon and code servers before it is killed."""
+
+
+def _default_interrupts() -> None:
+    """In the child before exec: SIGINT and SIGTERM at their defaults, even if this process was started with
+    them ignored (`nohup`, a shell's `&`), so `dagster dev` installs its own handlers and shuts down cleanly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _settings_epilog() -> str:
+    """Every NEXGEN_* environment variable and what it sets, from the settings' own docs."""
+    from nexgen_assets.settings import variables
+
+    lines = ["environment variables:"]
+    for variable, doc in variables().items():
+        lines.append(f"  {variable}")
+        lines.extend(textwrap.wrap(doc, width=88, initial_indent="      ", subsequent_indent="      "))
+    return "\n".join(lines)
+
+
+def _paragraph(text: str) -> str:
+    """A description wrapped for the terminal (the raw formatter keeps the epilog's layout, so wrap here)."""
+    return textwrap.fill(text, width=88)
+
+
+def _command(sub, name: str, summary: str, *description: str) -> argparse.ArgumentParser:
+    """A subcommand with its description, `--home`, and the environment variables it reads as epilog."""
+    command = sub.add_parser(
+        name, help=summary, description=_paragraph("".join(description)), epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument(
+        "--home", help="NEXGEN_HOME: landing zone, lake, warehouse, models (default: $NEXGEN_HOME, else ./data)"
+    )
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nexgen", description="NEX GEN sales forecasting platform")
+    parser = argparse.ArgumentParser(
+        prog="nexgen",
+        description="NEX GEN sales forecasting platform: land sales files, get forecasts and Power BI tables.",
+        epilog="Start with `nexgen generate` (demo data) and `nexgen run`; `nexgen <command> --help` lists "
+        "each command's options and the environment variables it reads.",
+    )
     parser.add_argument("--version", action="version", version=f"nexgen {package_version('nexgen-assets')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -350,36 +440,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(func=cmd_generate)
 
-    run = sub.add_parser("run", help="ingest new files and materialize every missing or stale asset")
-    run.add_argument("--home", help="NEXGEN_HOME (default ./data)")
+    run = _command(
+        sub, "run", "ingest new files and materialize every missing or stale asset",
+        "One pass over the platform: check the set-up (files, warehouse, source database, Java, disk), "
+        "ingest every new or rewritten file in incoming/ (a line per file), then rebuild the daily tables, "
+        "features, models, forecasts and warehouse tables that are stale (a line per step). Exits 0 when "
+        "everything was done, 1 when a file or step failed, 2 when the set-up is wrong."
+    )
     run.add_argument("--summary", action="store_true", help="print rows per table and the model afterwards")
+    run.add_argument(
+        "--log-level", choices=LEVELS, type=str.lower,
+        help="info: a line per file and step (default, or $NEXGEN_LOG_LEVEL); warning/error: only problems; "
+        "debug: also Dagster's events and Spark's and TensorFlow's output, which otherwise go to NEXGEN_HOME/logs",
+    )
     run.set_defaults(func=cmd_run)
 
-    retract = sub.add_parser(
-        "retract",
-        help="take a landed file's data back out (after moving the file out of incoming/)",
-        description="Remove a file's rows from the lake and the warehouse, forget its partition, and refresh "
-        "the daily tables, models' inputs and forecasts without it. Move the file out of incoming/ first.",
+    retract = _command(
+        sub, "retract", "take a landed file's data back out (after moving the file out of incoming/)",
+        "Remove a file's rows from the lake and the warehouse, forget its partition, and refresh "
+        "the daily tables, models' inputs and forecasts without it. Move the file out of incoming/ first."
     )
     retract.add_argument("file", help="the file name as it was landed, e.g. sales_2024-12.csv")
-    retract.add_argument("--home", help="NEXGEN_HOME (default ./data)")
     retract.set_defaults(func=cmd_retract)
 
-    dev = sub.add_parser("dev", help="run `dagster dev` (UI, sensors, schedules) with a warm Spark Connect server")
-    dev.add_argument("--home", help="NEXGEN_HOME (default ./data)")
-    dev.add_argument("--port", type=int, help="UI port (default 3000)")
+    dev = _command(
+        sub, "dev", "run `dagster dev` (UI, sensors, schedules) with a warm Spark Connect server",
+        "Start the Dagster UI, daemon, sensors and schedules on this code location, with one Spark "
+        "Connect server (loopback only, per-start token) shared by every run. Stops cleanly on Ctrl-C or SIGTERM."
+    )
+    dev.add_argument("--port", type=int, help="UI port (default: 3000); the UI binds 127.0.0.1")
     dev.add_argument("--no-spark-connect", dest="spark_connect", action="store_false",
-                     help="let every run start its own Spark driver instead")
+                     help="let every run start its own Spark driver instead (default: share one server)")
     dev.set_defaults(func=cmd_dev)
 
-    summary = sub.add_parser("summary", help="print rows per warehouse table and the latest model")
-    summary.add_argument("--home", help="NEXGEN_HOME (default ./data)")
+    summary = _command(
+        sub, "summary", "print rows per warehouse table and the latest model",
+        "Rows per warehouse table, the serving model and where the lake, models and exports are. "
+        "Exits 1 when the warehouse cannot be reached."
+    )
     summary.set_defaults(func=cmd_summary)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        Settings.from_env()
+    except ValueError as error:
+        print(f"nexgen {args.command}: {error}", file=sys.stderr)
+        return 2
     return args.func(args)
 
 

@@ -7,6 +7,7 @@ automation do the same continuously under the Dagster daemon.
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import dagster as dg
 from nexgen_assets.defs.partitions import ingested_files, inventory_files, sales_files
 from nexgen_assets.lib.ingestion.contract import is_inventory_file
 from nexgen_assets.lib.ingestion.landing import SETTLE_SECONDS, LandingPlan, LandingState, plan_landing, scan_landing
+from nexgen_assets.progress import FileResult, Progress
 
 
 @dataclass
@@ -134,7 +136,24 @@ def _failures(job: str, partition: str | None, result: dg.ExecuteInProcessResult
     return found or [Failure(job, partition, job, "run failed before any step ran")]
 
 
-def run_pass(defs: dg.Definitions, instance: dg.DagsterInstance, incoming: Path) -> PassOutcome:
+def _file_result(name: str, seconds: float, result: dg.ExecuteInProcessResult, failures: list[Failure]) -> FileResult:
+    """Rows read and rejected as the file's steps recorded them (clean_sales or raw_inventory, and the rejects)."""
+    if failures:
+        return FileResult(name, seconds, failed=str(failures[0]))
+    metadata = {
+        event.asset_key.to_user_string(): event.event_specific_data.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    kept = metadata.get("clean_sales") or metadata.get("raw_inventory") or {}
+    rejected = metadata.get("sales_rejects") or metadata.get("inventory_rejects") or {}
+    if "rows_read" not in kept or "rows_rejected" not in rejected:
+        return FileResult(name, seconds)
+    return FileResult(name, seconds, kept["rows_read"].value, rejected["rows_rejected"].value)
+
+
+def run_pass(
+    defs: dg.Definitions, instance: dg.DagsterInstance, incoming: Path, progress: Progress | None = None
+) -> PassOutcome:
     """Ingest every new or rewritten landed file, then refresh downstream if anything changed."""
     release_abandoned_runs(instance)
     plan = plan_pass(instance, incoming)
@@ -144,17 +163,22 @@ def run_pass(defs: dg.Definitions, instance: dg.DagsterInstance, incoming: Path)
         duplicates=plan.duplicates,
         waiting=[e.name for e in scan_landing(incoming).files if time.time() - e.mtime < SETTLE_SECONDS],
     )
-    for name in plan.to_ingest:
-        job_name = "inventory_file_job" if is_inventory_file(name) else "sales_file_job"
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            instance=instance, partition_key=name, raise_on_error=False,
-            tags={"nexgen/content_sha256": plan.hashes[name], "nexgen/rewrite": str(name in plan.rewritten),
-                  **_runner_tag()},
-        )
-        if result.success:
-            outcome.ingested.append(name)
-        else:
-            outcome.failures.extend(_failures(job_name, name, result))
+    progress = progress or Progress.silent()
+    total = len(plan.to_ingest)
+    with progress.stage("ingesting files", total):
+        for index, name in enumerate(plan.to_ingest, start=1):
+            job_name = "inventory_file_job" if is_inventory_file(name) else "sales_file_job"
+            started = time.perf_counter()
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                instance=instance, partition_key=name, raise_on_error=False,
+                tags={"nexgen/content_sha256": plan.hashes[name], "nexgen/rewrite": str(name in plan.rewritten),
+                      **_runner_tag()},
+            )
+            failures = [] if result.success else _failures(job_name, name, result)
+            if result.success:
+                outcome.ingested.append(name)
+            outcome.failures.extend(failures)
+            progress.file_done(index, total, _file_result(name, time.perf_counter() - started, result, failures))
 
     job = defs.resolve_job_def("refresh_job")
     never_built = [
@@ -162,18 +186,22 @@ def run_pass(defs: dg.Definitions, instance: dg.DagsterInstance, incoming: Path)
         if instance.get_latest_materialization_event(key) is None
     ]
     if outcome.ingested or never_built:
-        failures = refresh(defs, instance)
+        failures = refresh(defs, instance, progress)
         outcome.refreshed = not failures
         outcome.failures.extend(failures)
     return outcome
 
 
-def refresh(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[Failure]:
+def refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Progress | None = None) -> list[Failure]:
     """Rebuild everything below the file partitions (daily tables, models' inputs, forecasts, marts)."""
     release_abandoned_runs(instance)
-    result = defs.resolve_job_def("refresh_job").execute_in_process(
-        instance=instance, raise_on_error=False, tags=_runner_tag()
-    )
+    job = defs.resolve_job_def("refresh_job")
+    progress = progress or Progress.silent()
+    run_id = str(uuid.uuid4())
+    steps = len(job.graph.node_defs)
+    instance.add_event_listener(run_id, progress.step_listener("refresh", steps))
+    with progress.stage("refreshing", steps):
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=_runner_tag(), run_id=run_id)
     return [] if result.success else _failures("refresh_job", None, result)
 
 

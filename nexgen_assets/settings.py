@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nexgen_assets.lib.features.calendar import FISCAL_CALENDARS, HolidayCalendar, unknown_country, unknown_subdivision
 from nexgen_assets.lib.ingestion.contract import EARLIEST_DATE
 
 WAREHOUSE_URL_VARIABLE = "NEXGEN_WAREHOUSE_URL"
@@ -71,6 +72,48 @@ class Settings:
     retrain_cron: str = _setting("NEXGEN_RETRAIN_CRON", "0 3 * * 0", "When the models are retrained (cron).")
     forecast_cron: str = _setting("NEXGEN_FORECAST_CRON", "0 5 * * *", "When the forecast is refreshed (cron).")
     timezone: str = _setting("NEXGEN_TIMEZONE", "UTC", "Time zone of the schedules.")
+    holiday_country: str = _setting(
+        "NEXGEN_HOLIDAY_COUNTRY", "US",
+        "Country (ISO code: US, GB, DE, ...) whose public holidays the features and dim_date see, from the holidays package.",
+    )
+    holiday_subdivision: str | None = _setting(
+        "NEXGEN_HOLIDAY_SUBDIVISION", None, "Subdivision of that country (a US state, a German Land, ...); unset = national."
+    )
+    retail_events: bool = _setting(
+        "NEXGEN_RETAIL_EVENTS", True,
+        "Add retail events (Black Friday, Mother's Day, ...) by each country's rule on top of public holidays; false = off.",
+    )
+    fiscal_calendar: str = _setting(
+        "NEXGEN_FISCAL_CALENDAR", "calendar_months",
+        "dim_date's fiscal fields: calendar_months (year from February 1) or 4-5-4 (NRF retail weeks).",
+    )
+    code_repository_url: str | None = _setting(
+        "NEXGEN_CODE_REPOSITORY_URL", None,
+        "GitHub or GitLab URL of this code's repository (https://github.com/org/repo); set = every asset in the UI "
+        "links to its source there, unset = to the local file.",
+    )
+    code_repository_branch: str = _setting(
+        "NEXGEN_CODE_REPOSITORY_BRANCH", "main", "Branch the source links of NEXGEN_CODE_REPOSITORY_URL point at."
+    )
+    min_free_disk_gib: float = _setting(
+        "NEXGEN_MIN_FREE_DISK_GIB", 2.0, "`nexgen run` refuses to start with less free disk than this under NEXGEN_HOME."
+    )
+    log_level: str = _setting(
+        "NEXGEN_LOG_LEVEL", "info",
+        "What `nexgen run` prints: info = progress lines; debug = also Dagster, Spark and TensorFlow output.",
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse, naming its variable, a holiday region the holidays package lacks or an unknown fiscal calendar."""
+        problems = {
+            "holiday_country": unknown_country(self.holiday_country),
+            "holiday_subdivision": unknown_subdivision(self.holiday_country, self.holiday_subdivision),
+            "fiscal_calendar": None if self.fiscal_calendar in FISCAL_CALENDARS else f"expected {' or '.join(FISCAL_CALENDARS)}",
+        }
+        for name, problem in problems.items():
+            if problem:
+                variable = self.__dataclass_fields__[name].metadata["variable"]
+                raise ValueError(f"{variable}={getattr(self, name)!r}: {problem}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -114,8 +157,16 @@ class Settings:
     def embedded_warehouse_url(self) -> str:
         return f"sqlite:///{self.home / 'warehouse' / 'nexgen.db'}"
 
+    @property
+    def holiday_calendar(self) -> HolidayCalendar:
+        """The holiday calendar these settings choose."""
+        return HolidayCalendar(self.holiday_country, self.holiday_subdivision, self.retail_events)
+
     def with_home(self, home: Path) -> Settings:
         return dataclasses.replace(self, home=Path(home).resolve())
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 def _parse(spec: dataclasses.Field, raw: str):
@@ -124,6 +175,15 @@ def _parse(spec: dataclasses.Field, raw: str):
             return int(raw)
         except ValueError:
             raise ValueError(f"{spec.metadata['variable']}={raw!r}: expected a whole number") from None
+    if spec.type in ("float", float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{spec.metadata['variable']}={raw!r}: expected a number") from None
+    if spec.type in ("bool", bool):
+        if raw.lower() not in _BOOLEANS:
+            raise ValueError(f"{spec.metadata['variable']}={raw!r}: expected true or false")
+        return _BOOLEANS[raw.lower()]
     if spec.type in ("Path", Path):
         return Path(raw)
     if spec.type in ("dt.date", dt.date):

@@ -36,6 +36,13 @@ def test_generate_then_run_reports_and_fails_on_a_bad_file(tmp_path):
     assert "fact_sales_daily" in run.stdout and "lake: " in run.stdout
     assert "Parquet marts, dashboard.html)" in run.stdout and "nexgen.pbids" not in run.stdout, "SQLite: no .pbids written"
     assert (tmp_path / "dagster_home").is_dir()
+    shown = run.stdout.splitlines()
+    assert "[9/9] sales_zz_bad.csv  FAILED raw_sales [sales_zz_bad.csv]" in run.stdout
+    assert any(line.startswith("[1/9] ") and " rows, " in line and " rejected, " in line for line in shown)
+    assert any(line.startswith("refresh [") and "xgboost_model done, " in line for line in shown)
+    assert "DEBUG" not in run.stdout + run.stderr and "Traceback" not in run.stdout + run.stderr
+    (log_file,) = (tmp_path / "logs").glob("nexgen-run-*.log")
+    assert f"full log: {log_file}" in run.stderr and "STEP_SUCCESS" in log_file.read_text()
 
 
 def test_generate_shop_profile_takes_only_the_options_given(tmp_path):

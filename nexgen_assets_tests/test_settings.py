@@ -47,3 +47,28 @@ def test_no_other_module_reads_a_nexgen_variable_and_every_one_is_a_setting():
     assert readers == []
     mentioned = {name for path in package.rglob("*.py") for name in re.findall(r"NEXGEN_[A-Z_]+", path.read_text())}
     assert mentioned - {"NEXGEN_"} <= set(variables())
+
+
+def test_holiday_country_subdivision_and_retail_events_make_the_holiday_calendar():
+    default = Settings.from_env({})
+    assert (default.holiday_country, default.holiday_subdivision, default.retail_events) == ("US", None, True)
+    assert default.fiscal_calendar == "calendar_months"
+    chosen = Settings.from_env({"NEXGEN_HOLIDAY_COUNTRY": "DE", "NEXGEN_HOLIDAY_SUBDIVISION": "BY",
+                                "NEXGEN_RETAIL_EVENTS": "false", "NEXGEN_FISCAL_CALENDAR": "4-5-4"})
+    calendar = chosen.holiday_calendar
+    assert (calendar.country, calendar.subdivision, calendar.retail_events) == ("DE", "BY", False)
+    assert chosen.fiscal_calendar == "4-5-4"
+    assert Settings.from_env({"NEXGEN_RETAIL_EVENTS": "On"}).retail_events is True
+
+
+def test_an_unknown_holiday_region_or_fiscal_calendar_fails_at_load_naming_its_variable():
+    with pytest.raises(ValueError, match=r"NEXGEN_HOLIDAY_COUNTRY='XX': .*holidays.list_supported_countries"):
+        Settings.from_env({"NEXGEN_HOLIDAY_COUNTRY": "XX"})
+    with pytest.raises(ValueError, match="NEXGEN_HOLIDAY_SUBDIVISION='ZZ': not a subdivision of DE; use one of BB, BE"):
+        Settings.from_env({"NEXGEN_HOLIDAY_COUNTRY": "DE", "NEXGEN_HOLIDAY_SUBDIVISION": "ZZ"})
+    with pytest.raises(ValueError, match="NEXGEN_HOLIDAY_SUBDIVISION='BY': not a subdivision of US"):
+        Settings.from_env({"NEXGEN_HOLIDAY_SUBDIVISION": "BY"})
+    with pytest.raises(ValueError, match="NEXGEN_RETAIL_EVENTS='maybe': expected true or false"):
+        Settings.from_env({"NEXGEN_RETAIL_EVENTS": "maybe"})
+    with pytest.raises(ValueError, match="NEXGEN_FISCAL_CALENDAR='4-4-5': expected calendar_months or 4-5-4"):
+        Settings.from_env({"NEXGEN_FISCAL_CALENDAR": "4-4-5"})

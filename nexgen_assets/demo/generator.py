@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from dateutil.easter import easter
 
-from nexgen_assets.lib.features.calendar import holidays_for_year
+from nexgen_assets.lib.features.calendar import nth_weekday, us_thanksgiving
 from nexgen_assets.lib.ingestion.contract import SUPPORTED_SUFFIXES
 from nexgen_assets.lib.storage.atomic import atomic_path
 
@@ -53,6 +54,30 @@ _HOLIDAY_EFFECT = {
     "new_years_eve": 1.3,
 }
 HOLIDAY_NAMES = tuple(_HOLIDAY_EFFECT)
+
+
+def _synthetic_holidays(year: int) -> dict[dt.date, str]:
+    """The synthetic data's own US-like holidays (date -> name of _HOLIDAY_EFFECT) for one year.
+
+    They are the generator's truth, kept fixed whatever holiday calendar the platform is set to;
+    the moving dates come from the same rules as the holiday calendar's.
+    """
+    thanksgiving = us_thanksgiving(year)
+    return {
+        dt.date(year, 1, 1): "new_year",
+        easter(year) - dt.timedelta(days=2): "good_friday",
+        easter(year): "easter",
+        nth_weekday(year, 5, 0, -1): "memorial_day",
+        dt.date(year, 7, 4): "independence_day",
+        nth_weekday(year, 9, 0, 1): "labor_day",
+        dt.date(year, 10, 31): "halloween",
+        thanksgiving: "thanksgiving",
+        thanksgiving + dt.timedelta(days=1): "black_friday",
+        thanksgiving + dt.timedelta(days=4): "cyber_monday",
+        dt.date(year, 12, 24): "christmas_eve",
+        dt.date(year, 12, 25): "christmas",
+        dt.date(year, 12, 31): "new_years_eve",
+    }
 
 
 @dataclass(frozen=True)
@@ -140,7 +165,7 @@ def closed_dates(dates: pd.DatetimeIndex, closed_days: tuple[str, ...]) -> list[
     return sorted(
         day
         for year in range(first.year, last.year + 1)
-        for day, name in holidays_for_year(year).items()
+        for day, name in _synthetic_holidays(year).items()
         if name in closed_days and first <= day <= last
     )
 
@@ -149,7 +174,7 @@ def _holiday_multiplier(dates: pd.DatetimeIndex) -> np.ndarray:
     effect = np.ones(len(dates))
     lookup: dict[dt.date, float] = {}
     for year in range(dates[0].year, dates[-1].year + 1):
-        for day, name in holidays_for_year(year).items():
+        for day, name in _synthetic_holidays(year).items():
             lookup[day] = _HOLIDAY_EFFECT[name]
     for i, day in enumerate(dates.date):
         effect[i] = lookup.get(day, 1.0)

@@ -68,11 +68,13 @@ def clean_sales(context: dg.AssetExecutionContext, spark: PySparkResource, lake:
     yield dg.MaterializeResult(
         asset_key="clean_sales",
         metadata={"rows_read": rows_read, "rows_accepted": rows_accepted, "seconds": round(time.perf_counter() - started, 2),
-                  "content_sha256": _latest_metadata(context, "raw_sales", key, ("content_sha256",))["content_sha256"]},
+                  "content_sha256": _latest_metadata(context, "raw_sales", key, ("content_sha256",))["content_sha256"],
+                  "dagster/partition_row_count": rows_accepted},
     )
     yield dg.MaterializeResult(
         asset_key="sales_rejects",
-        metadata={"rows_rejected": rows_rejected, "by_reason": dg.MetadataValue.json(reasons)},
+        metadata={"rows_rejected": rows_rejected, "by_reason": dg.MetadataValue.json(reasons),
+                  "dagster/partition_row_count": rows_rejected},
     )
 
 
@@ -114,9 +116,13 @@ def ingestion_audit(context: dg.AssetExecutionContext, spark: PySparkResource, l
         warehouse.delete_rows("sales_rejects", {"source_file": key})
     yield dg.MaterializeResult(
         asset_key="ingestion_log",
-        metadata={"rows_read": cleaned["rows_read"], "content_sha256": cleaned["content_sha256"]},
+        metadata={"rows_read": cleaned["rows_read"], "content_sha256": cleaned["content_sha256"],
+                  "dagster/partition_row_count": len(log_row)},
     )
-    yield dg.MaterializeResult(asset_key="warehouse_sales_rejects", metadata={"rows_written": len(rejected_rows)})
+    yield dg.MaterializeResult(
+        asset_key="warehouse_sales_rejects",
+        metadata={"rows_written": len(rejected_rows), "dagster/partition_row_count": len(rejected_rows)},
+    )
 
 
 def _latest_metadata(context: dg.AssetExecutionContext, asset: str, key: str, names: tuple[str, ...]) -> dict:
@@ -147,4 +153,6 @@ def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeRes
     inventory = lake.read(session, "raw_inventory") if lake.exists("raw_inventory") else None
     rows = lake.write(aggregate_daily(clean, inventory), "daily_sales")
     summary = daily_summary(lake.read(session, "daily_sales"), clean)
-    return dg.MaterializeResult(metadata={"rows": rows, **summary, "seconds": round(time.perf_counter() - started, 2)})
+    return dg.MaterializeResult(
+        metadata={"rows": rows, "dagster/row_count": rows, **summary, "seconds": round(time.perf_counter() - started, 2)}
+    )

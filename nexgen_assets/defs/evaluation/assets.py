@@ -72,33 +72,37 @@ def backtest_results(
     outcome = backtest_models(templates, versions, extract, config.folds, config.seasonal_fold)
     if len(outcome.origins) < config.folds:
         context.log.warning(f"history allows {len(outcome.origins)} of {config.folds} recent folds; scored what fits")
+    rows = lake.write_frame(outcome.sums, "backtest_results")
     yield dg.MaterializeResult(
         asset_key="backtest_results",
         metadata={
-            "rows": lake.write_frame(outcome.sums, "backtest_results"),
+            "rows": rows,
+            "dagster/row_count": rows,
             "origins": ", ".join(str(o) for o in outcome.origins),
             "folds_used": len(outcome.origins),
             "scored_points": outcome.scored_points,
             "seconds": round(time.perf_counter() - started, 1),
         },
     )
-    yield dg.MaterializeResult(
-        asset_key="backtest_interval_quantiles",
-        metadata={"rows": lake.write_frame(outcome.interval_quantiles, "backtest_interval_quantiles")},
-    )
+    rows = lake.write_frame(outcome.interval_quantiles, "backtest_interval_quantiles")
+    yield dg.MaterializeResult(asset_key="backtest_interval_quantiles", metadata={"rows": rows, "dagster/row_count": rows})
     weights = outcome.weight_table()
+    rows = lake.write_frame(weights, "backtest_candidate_weights")
     yield dg.MaterializeResult(
         asset_key="backtest_candidate_weights",
         metadata={
-            "rows": lake.write_frame(weights, "backtest_candidate_weights"),
+            "rows": rows,
+            "dagster/row_count": rows,
             "candidates": dg.MetadataValue.md(weights.to_markdown(index=False)),
         },
     )
     seconds = outcome.timings.groupby("model")["seconds"].sum().round(1).to_dict()
+    rows = lake.write_frame(outcome.timings, "backtest_timings")
     yield dg.MaterializeResult(
         asset_key="backtest_timings",
         metadata={
-            "rows": lake.write_frame(outcome.timings, "backtest_timings"),
+            "rows": rows,
+            "dagster/row_count": rows,
             "fit_seconds_by_model": dg.MetadataValue.json(seconds),
         },
     )
@@ -122,6 +126,7 @@ def model_leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> 
             "leaderboard": dg.MetadataValue.md(ranked.round(4).to_markdown(index=False)),
             "chart": dg.MetadataValue.md(leaderboard_chart(ranked, "mase")),
             "best_model": str(ranked.iloc[0]["model"]),
+            "dagster/row_count": len(board),
         }
     )
     return board
@@ -162,6 +167,7 @@ def forecast_accuracy(config: ForecastAccuracyConfig, warehouse: WarehouseResour
         metadata={
             "table": "fact_forecast_accuracy",
             "rows_written": rows,
+            "dagster/row_count": rows,
             "runs_scored": len(by_run),
             "by_run": dg.MetadataValue.md(by_run.round(4).to_markdown(index=False)),
         }

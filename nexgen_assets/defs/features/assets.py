@@ -9,6 +9,7 @@ from nexgen_assets.lib.features.feature_table import all_feature_columns, build_
 from nexgen_assets.lib.grain import HORIZON_DAYS
 from nexgen_assets.lib.marts.dimensions import product_dimension
 from nexgen_assets.resources import LakeResource
+from nexgen_assets.settings import current
 
 
 @dg.asset(
@@ -25,11 +26,15 @@ def sales_features(spark: PySparkResource, lake: LakeResource) -> dg.Materialize
     daily = lake.read(session, "daily_sales")
     products = product_dimension(lake.read(session, "clean_sales"))
     calendar = lake.read_frame("promotions") if lake.exists("promotions") else None
-    rows = lake.write(build_features(daily, products, planned_promotions(session, calendar)), "sales_features")
+    features = build_features(
+        daily, products, planned_promotions(session, calendar), holidays=current().holiday_calendar
+    )
+    rows = lake.write(features, "sales_features")
     future = lake.read(session, "sales_features").where("is_future").count()
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
+            "dagster/row_count": rows,
             "future_rows": future,
             "horizon": HORIZON_DAYS,
             "features": ", ".join(all_feature_columns()),

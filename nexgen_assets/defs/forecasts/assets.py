@@ -72,6 +72,7 @@ def sales_forecast(
     context.add_output_metadata(
         {
             **forecast_summary(forecast),
+            "dagster/row_count": len(forecast),
             "model": f"{champion['model_name']} {champion['model_version']}",
             "seconds": round(time.perf_counter() - started, 2),
         }
@@ -116,6 +117,7 @@ def sales_forecast_levels(
         {
             "forecast_run_id": run_id,
             "rows": len(levels),
+            "dagster/row_count": len(levels),
             "total_mean": round(float(total["mean"].sum()), 1),
             "total_p10_p90_first_day": f"{total['p10'].iat[0]:.0f} - {total['p90'].iat[0]:.0f}" if len(total) else "",
         }
@@ -177,6 +179,7 @@ def inventory_plan(
         {
             "forecast_run_id": run_id,
             "series": len(plan),
+            "dagster/row_count": len(plan),
             "by_status": dg.MetadataValue.json(plan["status"].value_counts().to_dict()),
             "units_to_order": float(plan["suggested_order"].sum()),
         }

@@ -115,6 +115,7 @@ def raw_sales(
             "file": source,
             "content_sha256": sha256,
             "rows_read": rows,
+            "dagster/partition_row_count": rows,
             "columns": ", ".join(c for c in frame.columns),
             "seconds": round(time.perf_counter() - started, 2),
         }
@@ -166,10 +167,14 @@ def raw_inventory(
             "content_sha256": staged.sha256,
             "rows_read": rows_read,
             "rows_accepted": rows_accepted,
+            "dagster/partition_row_count": rows_accepted,
             "seconds": round(time.perf_counter() - started, 2),
         },
     )
-    yield dg.MaterializeResult(asset_key="inventory_rejects", metadata={"rows_rejected": rows_rejected})
+    yield dg.MaterializeResult(
+        asset_key="inventory_rejects",
+        metadata={"rows_rejected": rows_rejected, "dagster/partition_row_count": rows_rejected},
+    )
 
 
 @dg.multi_asset(
@@ -198,18 +203,22 @@ def raw_promotions(context: dg.AssetExecutionContext, landing: LandingZoneResour
         raise dg.Failure(description=str(error)) from error
     if not files:
         context.log.info(f"no {PROMOTIONS_PREFIX}* file in {incoming}: forecasts assume no planned promotion")
+    promotions = lake.write_frame(calendar.accepted, "promotions")
     yield dg.MaterializeResult(
         asset_key="raw_promotions",
         metadata={
             "files": ", ".join(sorted(p.name for p in files)) or "none",
             "rows_read": calendar.rows_read,
-            "promotions": lake.write_frame(calendar.accepted, "promotions"),
+            "promotions": promotions,
+            "dagster/row_count": promotions,
         },
     )
+    rejects = lake.write_frame(calendar.rejects, "promotion_rejects")
     yield dg.MaterializeResult(
         asset_key="promotion_rejects",
         metadata={
-            "rows": lake.write_frame(calendar.rejects, "promotion_rejects"),
+            "rows": rejects,
+            "dagster/row_count": rejects,
             "by_reason": dg.MetadataValue.json(calendar.rejects["reason"].value_counts().to_dict()),
         },
     )

@@ -10,6 +10,7 @@ from pydantic import Field
 from pyspark.sql import functions as F
 
 from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
+from nexgen_assets.lib.features.calendar import FiscalCalendar
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
 from nexgen_assets.lib.marts.dimensions import date_dimension, product_dimension, store_dimension
 from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
@@ -18,6 +19,7 @@ from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, D
 from nexgen_assets.lib.storage.lake import parquet_batches
 from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, to_python_dates
 from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
+from nexgen_assets.settings import current
 
 FORECAST_DAYS_AHEAD = 366
 
@@ -41,7 +43,7 @@ def dim_product(spark: PySparkResource, lake: LakeResource):
     frame = product_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas()
     frame = to_python_dates(frame, ["first_sale_date", "last_sale_date"])
     DimProductSchema.validate(frame, lazy=True)
-    return frame
+    return dg.Output(frame, metadata={"dagster/row_count": len(frame)})
 
 
 @dg.asset(deps=["clean_sales"], metadata={"primary_key": ["store_id"]}, op_tags=_after_the_forecast, **_dimension)
@@ -50,11 +52,17 @@ def dim_store(spark: PySparkResource, lake: LakeResource):
     frame = store_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas()
     frame = to_python_dates(frame, ["first_sale_date", "last_sale_date"])
     DimStoreSchema.validate(frame, lazy=True)
-    return frame
+    return dg.Output(frame, metadata={"dagster/row_count": len(frame)})
 
 
 class DateDimensionConfig(dg.Config):
-    fiscal_year_start_month: int = Field(default=2, ge=1, le=12, description="First month of the fiscal year.")
+    fiscal_year_start_month: int = Field(
+        default=2, ge=1, le=12, description="First month of the fiscal year (calendar_months; 4-5-4 takes only 2)."
+    )
+    fiscal_calendar: FiscalCalendar = Field(
+        default=current().fiscal_calendar,
+        description="calendar_months, or 4-5-4 (NRF retail weeks); the default comes from NEXGEN_FISCAL_CALENDAR.",
+    )
 
 
 @dg.asset(deps=["daily_sales"], metadata={"primary_key": ["date"]}, **_dimension)
@@ -62,10 +70,11 @@ def dim_date(config: DateDimensionConfig, spark: PySparkResource, lake: LakeReso
     """Every day from the first sale to a year past the last, with ISO week, fiscal fields and holidays."""
     bounds = lake.read(spark.spark_session, "daily_sales").agg(F.min("date"), F.max("date")).first()
     frame = date_dimension(
-        bounds[0], bounds[1] + dt.timedelta(days=FORECAST_DAYS_AHEAD), config.fiscal_year_start_month
+        bounds[0], bounds[1] + dt.timedelta(days=FORECAST_DAYS_AHEAD), config.fiscal_year_start_month,
+        config.fiscal_calendar, current().holiday_calendar,
     )
     DimDateSchema.validate(frame, lazy=True)
-    return frame
+    return dg.Output(frame, metadata={"dagster/row_count": len(frame)})
 
 
 @dg.asset(
@@ -90,6 +99,7 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
         metadata={
             "table": "fact_sales_daily",
             "rows_written": rows,
+            "dagster/row_count": rows,
             "dialect": warehouse.dialect,
             "seconds": round(seconds, 2),
             "rows_per_second": int(rows / seconds) if seconds else None,

@@ -21,7 +21,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.features.calendar import holiday_table
+from nexgen_assets.lib.features.calendar import HolidayCalendar
 from nexgen_assets.lib.grain import HORIZON_DAYS, MODEL_SPANS, SERIES_KEYS
 
 DEMAND_LAGS = tuple(last for _, last in MODEL_SPANS)
@@ -58,8 +58,8 @@ def all_feature_columns() -> list[str]:
     return [*columns, *SEASON_COLUMNS]
 
 
-def _holidays(spark: SparkSession, start: dt.date, end: dt.date) -> DataFrame:
-    table = holiday_table(start - dt.timedelta(days=40), end + dt.timedelta(days=40))
+def _holidays(spark: SparkSession, calendar: HolidayCalendar, start: dt.date, end: dt.date) -> DataFrame:
+    table = calendar.table(start - dt.timedelta(days=40), end + dt.timedelta(days=40))
     if table.empty:
         return spark.createDataFrame([], "holiday_date date, holiday string")
     return spark.createDataFrame(list(zip(table["date"], table["holiday"], strict=True)), "holiday_date date, holiday string")
@@ -125,10 +125,15 @@ def _promotion_days(promotions: DataFrame) -> DataFrame:
 
 
 def build_features(
-    daily_sales: DataFrame, products: DataFrame, promotions: DataFrame | None = None, horizon: int = HORIZON_DAYS
+    daily_sales: DataFrame,
+    products: DataFrame,
+    promotions: DataFrame | None = None,
+    horizon: int = HORIZON_DAYS,
+    holidays: HolidayCalendar = HolidayCalendar(),
 ) -> DataFrame:
     """Feature rows for all observed days plus `horizon` future days per live series; `promotions` is the
-    optional calendar of planned promotions (see planned_promotions)."""
+    optional calendar of planned promotions (see planned_promotions), `holidays` the public holidays and
+    retail events the holiday features mark (both kinds alike)."""
     spark = daily_sales.sparkSession
     bounds = daily_sales.agg(F.min("date").alias("lo"), F.max("date").alias("hi")).first()
     last_day = bounds["hi"]
@@ -152,14 +157,14 @@ def build_features(
 
     series = Window.partitionBy(*SERIES_KEYS).orderBy("date")
     history = series.rowsBetween(Window.unboundedPreceding, 0)
-    holidays = _holidays(spark, bounds["lo"], last_day + dt.timedelta(days=horizon))
-    next_holiday = holidays.select(F.col("holiday_date").alias("h"))
+    holiday_days = _holidays(spark, holidays, bounds["lo"], last_day + dt.timedelta(days=horizon))
+    next_holiday = holiday_days.select(F.col("holiday_date").alias("h"))
 
     last_price = F.last("avg_price", ignorenulls=True).over(history)
     regular_price = F.last(F.when(F.coalesce("promo", F.lit(0)) == 0, F.col("avg_price")), ignorenulls=True).over(history)
     future_price = F.coalesce(regular_price, last_price) * (1 - F.coalesce("planned_discount", F.lit(0.0)))
     frame = frame.withColumn("price", F.when(F.col("is_future"), future_price).otherwise(last_price))
-    frame = _holiday_ratio_last_year(frame, holidays, series)
+    frame = _holiday_ratio_last_year(frame, holiday_days, series)
     yearly_price = Window.partitionBy(*SERIES_KEYS).orderBy("date").rowsBetween(-364, 0)
     demand = F.col("quantity")
     demand_sets: dict[str, Column] = {}

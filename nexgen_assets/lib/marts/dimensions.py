@@ -8,7 +8,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from nexgen_assets.lib.features.calendar import holiday_table
+from nexgen_assets.lib.features.calendar import FiscalCalendar, HolidayCalendar, fiscal_fields
 
 
 def product_dimension(clean_sales: DataFrame) -> DataFrame:
@@ -35,18 +35,22 @@ def store_dimension(clean_sales: DataFrame) -> DataFrame:
     ).withColumn("is_online", F.col("store_id") == F.lit("ONLINE"))
 
 
-def date_dimension(start: dt.date, end: dt.date, fiscal_year_start_month: int = 2) -> pd.DataFrame:
+def date_dimension(
+    start: dt.date,
+    end: dt.date,
+    fiscal_year_start_month: int = 2,
+    fiscal_calendar: FiscalCalendar = "calendar_months",
+    holidays: HolidayCalendar = HolidayCalendar(),
+) -> pd.DataFrame:
     """One row per calendar day with the attributes dashboards slice by.
 
-    The fiscal year starts on the first day of `fiscal_year_start_month` (February,
-    as in most retail calendars) and is named after the calendar year it ends in.
+    Fiscal fields follow `fiscal_calendar` (see calendar.fiscal_fields): calendar months from
+    `fiscal_year_start_month` (February, as in most retail calendars), or the NRF 4-5-4 calendar.
+    Each day names its holiday from `holidays`, and says whether it is a public holiday or a retail event.
     """
-    if not 1 <= fiscal_year_start_month <= 12:
-        raise ValueError(f"fiscal_year_start_month must be 1..12, got {fiscal_year_start_month}")
     days = pd.date_range(start, end, freq="D")
     iso = days.isocalendar()
-    fiscal_month = (days.month - fiscal_year_start_month) % 12 + 1
-    ends_next_year = (days.month >= fiscal_year_start_month) & (fiscal_year_start_month != 1)
+    fiscal = fiscal_fields(days, fiscal_calendar, fiscal_year_start_month)
     frame = pd.DataFrame(
         {
             "date": days.date,
@@ -60,13 +64,10 @@ def date_dimension(start: dt.date, end: dt.date, fiscal_year_start_month: int = 
             "iso_year": iso["year"].to_numpy().astype("int32"),
             "iso_week": iso["week"].to_numpy().astype("int32"),
             "week_start": (days - pd.to_timedelta(days.dayofweek, unit="D")).date,
-            "fiscal_year": (days.year + ends_next_year.astype(int)).astype("int32"),
-            "fiscal_quarter": ((fiscal_month - 1) // 3 + 1).astype("int32"),
-            "fiscal_month": fiscal_month.astype("int32"),
+            **{column: fiscal[column].to_numpy() for column in fiscal.columns},
             "is_weekend": days.dayofweek >= 5,
         }
     )
-    holidays = holiday_table(start, end)
-    frame = frame.merge(holidays, on="date", how="left")
+    frame = frame.merge(holidays.table(start, end), on="date", how="left")
     frame["is_holiday"] = frame["holiday"].notna()
     return frame

@@ -7,6 +7,7 @@ import pandera.pyspark as pa_ps
 import pyspark.sql.types as T
 from pandera.typing import Series
 
+from nexgen_assets.lib.features.calendar import PUBLIC_HOLIDAY, RETAIL_EVENT
 from nexgen_assets.lib.ingestion.contract import REJECT_REASONS
 
 
@@ -147,9 +148,15 @@ class DimDateSchema(pa_pd.DataFrameModel):
     fiscal_year: Series[int]
     fiscal_quarter: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 4})
     fiscal_month: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 12})
+    fiscal_week: Series[int] = pa_pd.Field(in_range={"min_value": 1, "max_value": 53})
     is_weekend: Series[bool]
     is_holiday: Series[bool]
     holiday: Series[str] = pa_pd.Field(nullable=True)
+    holiday_type: Series[str] = pa_pd.Field(nullable=True, isin=[PUBLIC_HOLIDAY, RETAIL_EVENT])
+
+    @pa_pd.dataframe_check
+    def holiday_named_with_its_type(cls, df):
+        return (df["holiday"].notna() == df["is_holiday"]) & (df["holiday"].notna() == df["holiday_type"].notna())
 
 
 class _ForecastQuantiles(pa_pd.DataFrameModel):

@@ -24,8 +24,10 @@ CREATE TABLE dbo.dim_date (
     fiscal_year     INT            NULL,
     fiscal_quarter  INT            NULL,
     fiscal_month    INT            NULL,
+    fiscal_week     INT            NULL,
     is_weekend      BIT            NULL,
     holiday         NVARCHAR(400)  NULL,
+    holiday_type    NVARCHAR(400)  NULL,
     is_holiday      BIT            NULL
 );
 GO

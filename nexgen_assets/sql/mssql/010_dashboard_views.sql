@@ -3,10 +3,10 @@
 
 CREATE OR ALTER VIEW dbo.vw_sales_trend AS
 SELECT f.date, d.year, d.month, d.iso_week, d.is_holiday,
-       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue, d.holiday, d.holiday_type
 FROM dbo.fact_sales_daily f
 LEFT JOIN dbo.dim_date d ON d.date = f.date
-GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday;
+GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday, d.holiday, d.holiday_type;
 GO
 
 CREATE OR ALTER VIEW dbo.vw_top_products AS

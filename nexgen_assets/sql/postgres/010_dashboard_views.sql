@@ -1,11 +1,12 @@
 -- Views behind the dashboard pages (PostgreSQL twin of sql/mssql/010_dashboard_views.sql).
 
+-- New columns go last: CREATE OR REPLACE VIEW may only add columns at the end.
 CREATE OR REPLACE VIEW vw_sales_trend AS
 SELECT f.date, d.year, d.month, d.iso_week, d.is_holiday,
-       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue, d.holiday, d.holiday_type
 FROM fact_sales_daily f
 LEFT JOIN dim_date d ON d.date = f.date
-GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday;
+GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday, d.holiday, d.holiday_type;
 
 CREATE OR REPLACE VIEW vw_top_products AS
 SELECT f.product_id, p.product_name, p.category,

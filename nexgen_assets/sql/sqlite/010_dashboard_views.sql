@@ -3,10 +3,10 @@
 DROP VIEW IF EXISTS vw_sales_trend;
 CREATE VIEW vw_sales_trend AS
 SELECT f.date, d.year, d.month, d.iso_week, d.is_holiday,
-       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue
+       SUM(f.quantity) AS quantity, SUM(f.revenue) AS revenue, d.holiday, d.holiday_type
 FROM fact_sales_daily f
 LEFT JOIN dim_date d ON d.date = f.date
-GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday;
+GROUP BY f.date, d.year, d.month, d.iso_week, d.is_holiday, d.holiday, d.holiday_type;
 
 DROP VIEW IF EXISTS vw_top_products;
 CREATE VIEW vw_top_products AS

@@ -1,4 +1,7 @@
-"""Promotion rules with a real warehouse: only a model that beats the baseline may serve, and only the files promoted."""
+"""Promotion rules with a real warehouse: only a model that beats the baseline may serve, and only the files promoted.
+
+A candidate that loses is a normal outcome: the run succeeds, a WARN check shows the loss, and the serving champion
+(the baseline, when nothing served yet) goes on forecasting."""
 
 import hashlib
 import json
@@ -9,6 +12,7 @@ import pandas as pd
 from nexgen_assets.definitions import all_assets
 from nexgen_assets.lib.evaluation.champion import choose_champion, registry_row
 from nexgen_assets.lib.models.inputs import history_of
+from nexgen_assets.lib.models.seasonal_naive import SeasonalNaiveForecaster
 from nexgen_assets.lib.models.store import MANIFEST
 from nexgen_assets.lib.models.xgboost_model import XGBoostForecaster
 from nexgen_assets_tests.lib.conftest import feature_panel
@@ -24,6 +28,22 @@ def _stored_xgboost(resources):
     return resources["model_store"].save("xgboost", model, {"params": model.params})
 
 
+def _stored_baseline(resources):
+    """The seasonal-naive baseline fitted on the same panel, in the resources' model store."""
+    model = SeasonalNaiveForecaster().fit(history_of(feature_panel(series=2, days=60)))
+    return resources["model_store"].save("seasonal_naive", model, {"params": model.params})
+
+
+def _features_in_the_lake(resources, spark):
+    """The panel the stored models were fitted on, as the sales_features lake table a forecast reads."""
+    resources["lake"].write(spark.createDataFrame(feature_panel(series=2, days=60)), "sales_features")
+
+
+def _materialized(result, asset: str) -> dict:
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == asset]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
 def _leaderboard(mase: dict[str, float], versions: dict[str, str] | None = None) -> pd.DataFrame:
     versions = versions or {}
     return pd.DataFrame(
@@ -36,8 +56,8 @@ def _leaderboard(mase: dict[str, float], versions: dict[str, str] | None = None)
 
 def _run(resources, leaderboard: pd.DataFrame, selection=("champion_model", "sales_forecast"), raise_on_error=False):
     resources["warehouse"].replace_table("model_metrics", leaderboard)
-    quantiles = pd.DataFrame({"model": ["xgboost", "lstm"], "level": "series", "segment": "fast", "horizon_bucket": "h01-07",
-                              "q10": [-1.0, -1.0], "q50": [0.0, 0.0], "q90": [1.0, 1.0]})
+    quantiles = pd.DataFrame({"model": ["xgboost", "lstm", "seasonal_naive"], "level": "series", "segment": "fast",
+                              "horizon_bucket": "h01-07", "q10": -1.0, "q50": 0.0, "q90": 1.0})
     resources["lake"].write_frame(quantiles, "backtest_interval_quantiles")
     keep = {"model_leaderboard", "champion_model", "sales_forecast"}
     return dg.materialize(
@@ -49,22 +69,48 @@ def _run(resources, leaderboard: pd.DataFrame, selection=("champion_model", "sal
     )
 
 
-def test_a_model_that_loses_to_the_baseline_leaves_the_old_champion_serving(resources):
+def test_a_model_that_loses_to_the_baseline_leaves_the_old_champion_serving(resources, spark):
     warehouse = resources["warehouse"]
-    old = choose_champion(_leaderboard({"seasonal_naive": 1.0, "lstm": 0.8}))
-    previous = registry_row(old, "lstm-v1", {"lstm": "lstm-v1"}, {"lstm": "a" * 64}, {"all": {"lstm": 1.0}},
-                            ["/models/lstm/v1"], _leaderboard({"lstm": 0.8}).iloc[0], QUANTILES, "r0")
+    stored = _stored_xgboost(resources)
+    _features_in_the_lake(resources, spark)
+    old = choose_champion(_leaderboard({"seasonal_naive": 1.0, "xgboost": 0.8}))
+    previous = registry_row(old, stored.version, {"xgboost": stored.version}, {"xgboost": stored.manifest_sha256},
+                            {"all": {"xgboost": 1.0}}, [str(stored.path)], _leaderboard({"xgboost": 0.8}).iloc[0],
+                            QUANTILES, "r0")
     warehouse.replace_rows("model_registry", previous, ["registry_id"])
 
     result = _run(resources, _leaderboard({"seasonal_naive": 0.5, "xgboost": 0.7, "lstm": 0.9}))
 
+    assert result.success
     check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_seasonal_naive")
-    assert not check.passed
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert "xgboost MASE 0.7000 does not beat seasonal_naive MASE 0.5000" in check.description
-    registry = warehouse.read_table("model_registry")
-    assert registry["model_version"].tolist() == ["lstm-v1"]
-    built = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
-    assert "sales_forecast" not in built
+    assert warehouse.read_table("model_registry")["model_version"].tolist() == [stored.version]
+    champion = _materialized(result, "champion_model")
+    assert champion["promoted"] is False and champion["kept_champion"] == f"xgboost {stored.version}"
+    assert champion["reason"].endswith(f"; xgboost {stored.version} keeps serving")
+    assert champion["dagster/row_count"] == 1
+    forecast = _materialized(result, "sales_forecast")
+    assert forecast["model"] == f"xgboost {stored.version}" and forecast["dagster/row_count"] > 0
+
+
+def test_with_no_champion_yet_and_no_candidate_beating_it_the_baseline_serves(resources, spark):
+    baseline = _stored_baseline(resources)
+    _features_in_the_lake(resources, spark)
+    board = _leaderboard({"seasonal_naive": 0.5, "xgboost": 0.7}, {"seasonal_naive": baseline.version})
+
+    result = _run(resources, board)
+
+    assert result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_seasonal_naive")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    row = resources["warehouse"].read_table("model_registry").iloc[-1]
+    assert (row["model_name"], row["model_version"], row["mase"]) == ("seasonal_naive", baseline.version, 0.5)
+    assert json.loads(row["components"])["seasonal_naive"]["manifest_sha256"] == baseline.manifest_sha256
+    champion = _materialized(result, "champion_model")
+    assert champion["promoted"] is False and champion["registered"] == f"seasonal_naive {baseline.version}"
+    assert "kept_champion" not in champion and "the baseline serves" in champion["reason"]
+    assert _materialized(result, "sales_forecast")["model"] == f"seasonal_naive {baseline.version}"
 
 
 def test_a_winning_model_is_registered_with_its_metrics_intervals_and_manifest_hash(resources):
@@ -76,6 +122,9 @@ def test_a_winning_model_is_registered_with_its_metrics_intervals_and_manifest_h
 
     check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "beats_seasonal_naive")
     assert check.passed
+    champion = _materialized(result, "champion_model")
+    assert champion["promoted"] is True and champion["serving"] == f"xgboost {stored.version}"
+    assert champion["dagster/row_count"] == 1
     row = resources["warehouse"].read_table("model_registry").iloc[-1]
     assert (row["model_name"], row["model_version"]) == ("xgboost", stored.version)
     assert row["mase"] == 0.7 and row["baseline_mase"] == 1.0

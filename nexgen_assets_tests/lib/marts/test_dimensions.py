@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from nexgen_assets.lib.features.calendar import PUBLIC_HOLIDAY, RETAIL_EVENT, HolidayCalendar
 from nexgen_assets.lib.marts.dimensions import date_dimension, product_dimension, store_dimension
 from nexgen_assets.lib.quality.schemas import DimDateSchema
 
@@ -58,11 +59,16 @@ def test_date_dimension_has_iso_weeks_fiscal_fields_and_holidays():
     DimDateSchema.validate(frame.reset_index(), lazy=True)
     assert len(frame) == 38
     jan1 = frame.loc[dt.date(2025, 1, 1)]
-    assert (jan1["iso_year"], jan1["iso_week"], jan1["holiday"], jan1["is_holiday"]) == (2025, 1, "new_year", True)
+    assert (jan1["iso_year"], jan1["iso_week"], jan1["is_holiday"]) == (2025, 1, True)
+    assert (jan1["holiday"], jan1["holiday_type"]) == ("New Year's Day", PUBLIC_HOLIDAY)
+    assert tuple(frame.loc[dt.date(2024, 12, 31), ["holiday", "holiday_type"]]) == ("New Year's Eve", RETAIL_EVENT)
+    plain_day = frame.loc[dt.date(2025, 1, 2)]
+    assert not plain_day["is_holiday"] and plain_day[["holiday", "holiday_type"]].isna().all()
     assert frame.loc[dt.date(2024, 12, 30), "iso_year"] == 2025
     assert frame.loc[dt.date(2025, 1, 1), "week_start"] == dt.date(2024, 12, 30)
-    assert tuple(frame.loc[dt.date(2025, 1, 31), ["fiscal_year", "fiscal_quarter", "fiscal_month"]]) == (2025, 4, 12)
-    assert tuple(frame.loc[dt.date(2025, 2, 1), ["fiscal_year", "fiscal_quarter", "fiscal_month"]]) == (2026, 1, 1)
+    fiscal = ["fiscal_year", "fiscal_quarter", "fiscal_month", "fiscal_week"]
+    assert tuple(frame.loc[dt.date(2025, 1, 31), fiscal]) == (2025, 4, 12, 53)
+    assert tuple(frame.loc[dt.date(2025, 2, 1), fiscal]) == (2026, 1, 1, 1)
     assert frame.loc[dt.date(2025, 2, 1), "is_weekend"] and not frame.loc[dt.date(2025, 2, 3), "is_weekend"]
 
 
@@ -71,3 +77,24 @@ def test_calendar_fiscal_year_equals_calendar_year_when_it_starts_in_january():
     assert set(frame["fiscal_year"]) == {2025} and (frame["fiscal_month"] == frame["month"]).all()
     with pytest.raises(ValueError, match="fiscal_year_start_month"):
         date_dimension(dt.date(2025, 1, 1), dt.date(2025, 1, 2), fiscal_year_start_month=13)
+
+
+def test_454_fiscal_fields_follow_the_nrf_calendar():
+    frame = date_dimension(dt.date(2024, 1, 27), dt.date(2024, 2, 10), fiscal_calendar="4-5-4").set_index("date")
+    DimDateSchema.validate(frame.reset_index(), lazy=True)
+    fiscal = ["fiscal_year", "fiscal_quarter", "fiscal_month", "fiscal_week"]
+    assert tuple(frame.loc[dt.date(2024, 2, 3), fiscal]) == (2023, 4, 12, 53)
+    assert tuple(frame.loc[dt.date(2024, 2, 4), fiscal]) == (2024, 1, 1, 1)
+    with pytest.raises(ValueError, match="fiscal calendar must be one of"):
+        date_dimension(dt.date(2025, 1, 1), dt.date(2025, 1, 2), fiscal_calendar="4-4-5")
+
+
+def test_the_holidays_come_from_the_configured_country():
+    german = date_dimension(dt.date(2024, 10, 1), dt.date(2024, 11, 30), holidays=HolidayCalendar("DE")).set_index("date")
+    DimDateSchema.validate(german.reset_index(), lazy=True)
+    assert tuple(german.loc[dt.date(2024, 10, 3), ["holiday", "holiday_type", "is_holiday"]]) == (
+        "German Unity Day", PUBLIC_HOLIDAY, True)
+    assert not german.loc[dt.date(2024, 11, 28), "is_holiday"]
+    assert german.loc[dt.date(2024, 11, 29), "holiday"] == "Black Friday"
+    plain = date_dimension(dt.date(2024, 11, 1), dt.date(2024, 11, 30), holidays=HolidayCalendar("DE", retail_events=False))
+    assert not plain["is_holiday"].any()

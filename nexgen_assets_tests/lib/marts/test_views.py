@@ -23,6 +23,8 @@ def test_views_return_the_expected_numbers(engine):
     assert len(trend) == DAYS
     assert trend["revenue"].sum() == pytest.approx(facts["revenue"].sum())
     assert trend.loc[pd.to_datetime(trend["date"]) == pd.Timestamp(D0), "quantity"].iat[0] == 3.0
+    new_year = trend.loc[pd.to_datetime(trend["date"]) == pd.Timestamp(D0), ["holiday", "holiday_type"]].iloc[0]
+    assert tuple(new_year) == ("New Year's Day", "public_holiday")
 
     top = _query(engine, "vw_top_products").sort_values("revenue_rank")
     assert top["product_id"].tolist() == ["P1", "P2"] and top["revenue"].iat[0] == 20.0 * DAYS
