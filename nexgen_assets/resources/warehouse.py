@@ -1,8 +1,10 @@
 """The SQL warehouse Power BI reads, and an IO manager that publishes frames to it atomically."""
 
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 from sqlalchemy.engine import Engine
@@ -47,6 +49,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def read_table(self, name: str) -> pd.DataFrame:
         return wh.read_table(self.engine, name, self.db_schema)
+
+    def table_batches(self, name: str) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+        return wh.table_batches(self.engine, name, self.db_schema)
 
     def read_rows(self, name: str, where: dict, columns=()) -> pd.DataFrame:
         return wh.read_rows(self.engine, name, where, columns, self.db_schema)

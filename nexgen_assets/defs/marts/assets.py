@@ -131,7 +131,7 @@ def powerbi_exports(warehouse: WarehouseResource, exports: ExportsResource) -> d
     """Each warehouse mart as Parquet under exports/, and nexgen.pbids opening the SQL Server database."""
     folder = Path(exports.folder)
     present = [t for t in MART_TABLES if warehouse.has_table(t)]
-    rows = write_parquet_exports(folder, present, warehouse.read_table)
+    rows = write_parquet_exports(folder, present, warehouse.table_batches)
     address = pbids_address(exports.sql_server, exports.database, warehouse.resolved_url)
     metadata = {
         "folder": dg.MetadataValue.path(str(folder)),

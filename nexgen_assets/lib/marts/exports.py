@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from nexgen_assets.lib.storage.atomic import atomic_path
@@ -25,15 +26,23 @@ MART_TABLES = (
 
 
 def write_parquet_exports(
-    folder: Path, tables: Iterable[str], read: Callable[[str], pd.DataFrame]
+    folder: Path, tables: Iterable[str], open_table: Callable[[str], tuple[pa.Schema, Iterable[pa.RecordBatch]]]
 ) -> dict[str, int]:
-    """Each table as <folder>/<table>.parquet plus manifest.json; returns rows per table."""
+    """Each table as <folder>/<table>.parquet plus manifest.json, written batch by batch; returns rows per table.
+
+    `open_table` gives a table's schema and its batches, so no table is held whole in memory
+    and an empty table keeps its column types.
+    """
     rows: dict[str, int] = {}
     with ExitStack() as swaps:
         for table in tables:
-            frame = read(table)
-            frame.to_parquet(swaps.enter_context(atomic_path(folder / f"{table}.parquet")), index=False)
-            rows[table] = len(frame)
+            schema, batches = open_table(table)
+            target = swaps.enter_context(atomic_path(folder / f"{table}.parquet"))
+            rows[table] = 0
+            with pq.ParquetWriter(target, schema) as writer:
+                for batch in batches:
+                    writer.write_batch(batch)
+                    rows[table] += batch.num_rows
         manifest = {"written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "rows": rows}
         swaps.enter_context(atomic_path(folder / "manifest.json")).write_text(json.dumps(manifest, indent=2))
     return rows

@@ -447,6 +447,47 @@ def read_table(engine: Engine, name: str, schema: str | None = None) -> pd.DataF
         return pd.read_sql(sa.select(table), conn)
 
 
+def arrow_type(sql_type: sa.types.TypeEngine) -> pa.DataType | None:
+    """The Arrow type a warehouse column keeps in every export, empty or not; None when the SQL type is not known."""
+    if isinstance(sql_type, sa.Boolean):
+        return pa.bool_()
+    if isinstance(sql_type, sa.Integer):
+        return pa.int64()
+    if isinstance(sql_type, sa.Float | sa.Numeric):
+        return pa.float64()
+    if isinstance(sql_type, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(sql_type, sa.Date):
+        return pa.date32()
+    if isinstance(sql_type, sa.String):
+        return pa.string()
+    return None
+
+
+def table_batches(
+    engine: Engine, name: str, schema: str | None = None, rows: int = 100_000
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """A table's Arrow schema (from its SQL column types) and its rows in batches, streamed from the server.
+
+    Empty or not, a column keeps the same type, so a tool that saved the types (Power Query)
+    finds them again at the next refresh. A value that does not fit its column's type raises
+    (Arrow's safe casts) rather than being turned into another number.
+    """
+    table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)
+    unknown = [f"{c.name} ({c.type})" for c in table.columns if arrow_type(c.type) is None]
+    if unknown:
+        raise TypeError(f"{name}: no export type for column(s) {', '.join(unknown)}")
+    arrow_schema = pa.schema([pa.field(c.name, arrow_type(c.type)) for c in table.columns])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with engine.connect() as conn:
+            streamed = conn.execution_options(stream_results=True, max_row_buffer=rows)
+            for chunk in pd.read_sql(sa.select(table), streamed, chunksize=rows):
+                yield pa.RecordBatch.from_pandas(chunk, schema=arrow_schema, preserve_index=False)
+
+    return arrow_schema, batches()
+
+
 def read_rows(engine: Engine, name: str, where: dict, columns: Sequence[str] = (), schema: str | None = None) -> pd.DataFrame:
     """Rows of a table matching all `where` values, optionally only some columns."""
     table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)
