@@ -40,9 +40,12 @@ def write_parquet_exports(
             target = swaps.enter_context(atomic_path(folder / f"{table}.parquet"))
             rows[table] = 0
             with pq.ParquetWriter(target, schema) as writer:
-                for batch in batches:
-                    writer.write_batch(batch)
-                    rows[table] += batch.num_rows
+                try:
+                    for batch in batches:
+                        writer.write_batch(batch)
+                        rows[table] += batch.num_rows
+                except pa.ArrowInvalid as error:
+                    raise ValueError(f"{table}: a value does not fit its column's type, nothing exported ({error})") from None
         manifest = {"written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "rows": rows}
         swaps.enter_context(atomic_path(folder / "manifest.json")).write_text(json.dumps(manifest, indent=2))
     return rows

@@ -96,6 +96,6 @@ def test_a_value_that_does_not_fit_its_column_type_is_not_exported_as_another_nu
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE fact_x (units INTEGER)"))
         conn.execute(sa.text("INSERT INTO fact_x VALUES (3), (2.5)"))
-    with pytest.raises(pa.ArrowInvalid, match="truncated"):
+    with pytest.raises(ValueError, match="fact_x: a value does not fit its column's type.*truncated"):
         write_parquet_exports(tmp_path / "out", ["fact_x"], lambda t: wh.table_batches(engine, t))
     assert not (tmp_path / "out" / "fact_x.parquet").exists()
