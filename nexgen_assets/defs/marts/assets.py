@@ -1,6 +1,5 @@
 """Star-schema tables in the warehouse that Power BI reads, the dashboard views, and the files built from them."""
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from pyspark.sql import functions as F
 from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.features.calendar import FiscalCalendar
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
-from nexgen_assets.lib.marts.dimensions import date_dimension, product_dimension, store_dimension
+from nexgen_assets.lib.marts.dimensions import date_dimension, date_span, product_dimension, store_dimension
 from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
@@ -67,10 +66,11 @@ class DateDimensionConfig(dg.Config):
 
 @dg.asset(deps=["daily_sales"], metadata={"primary_key": ["date"]}, **_dimension)
 def dim_date(config: DateDimensionConfig, spark: PySparkResource, lake: LakeResource):
-    """Every day from the first sale to a year past the last, with ISO week, fiscal fields and holidays."""
+    """Every day of the whole years from the first sale to a year past the last (Power BI's marked date table),
+    with ISO week, fiscal fields and holidays."""
     bounds = lake.read(spark.spark_session, "daily_sales").agg(F.min("date"), F.max("date")).first()
     frame = date_dimension(
-        bounds[0], bounds[1] + dt.timedelta(days=FORECAST_DAYS_AHEAD), config.fiscal_year_start_month,
+        *date_span(bounds[0], bounds[1], FORECAST_DAYS_AHEAD), config.fiscal_year_start_month,
         config.fiscal_calendar, current().holiday_calendar,
     )
     DimDateSchema.validate(frame, lazy=True)

@@ -35,6 +35,15 @@ def store_dimension(clean_sales: DataFrame) -> DataFrame:
     ).withColumn("is_online", F.col("store_id") == F.lit("ONLINE"))
 
 
+def date_span(first_sale: dt.date, last_sale: dt.date, days_ahead: int) -> tuple[dt.date, dt.date]:
+    """Whole calendar years from the first sale's to the one holding `days_ahead` past the last sale.
+
+    A marked date table in Power BI must have every day of every year it touches, so
+    time-intelligence functions (year to date, same period last year) see complete years.
+    """
+    return dt.date(first_sale.year, 1, 1), dt.date((last_sale + dt.timedelta(days=days_ahead)).year, 12, 31)
+
+
 def date_dimension(
     start: dt.date,
     end: dt.date,

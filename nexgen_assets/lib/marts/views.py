@@ -13,6 +13,7 @@ SQL_ROOT = Path(str(resources.files("nexgen_assets") / "sql"))
 FOLDERS = {"mssql": "mssql", "postgresql": "postgres", "sqlite": "sqlite"}
 VIEWS = (
     "vw_sales_trend", "vw_top_products", "vw_stock_monitoring", "vw_kpi_cards", "vw_forecast_vs_actual", "vw_forecast_accuracy",
+    "vw_forecast_latest",
 )
 
 

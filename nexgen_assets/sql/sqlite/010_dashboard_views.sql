@@ -58,3 +58,13 @@ SELECT forecast_run_id, model_name, model_version, forecast_origin, horizon_buck
        AVG(CASE WHEN in_interval THEN 1.0 ELSE 0.0 END) AS coverage_p10_p90
 FROM fact_forecast_accuracy
 GROUP BY forecast_run_id, model_name, model_version, forecast_origin, horizon_bucket;
+
+-- The latest forecast run only (the newest created_at): sum p50 here, never over the archive.
+DROP VIEW IF EXISTS vw_forecast_latest;
+CREATE VIEW vw_forecast_latest AS
+SELECT f.forecast_run_id, f.model_name, f.model_version, f.forecast_origin, f.store_id, f.product_id, f.date, f.horizon,
+       f.mean, f.p10, f.p50, f.p90, f.created_at
+FROM fact_forecast f
+WHERE f.forecast_run_id = (
+    SELECT l.forecast_run_id FROM fact_forecast l ORDER BY l.created_at DESC, l.forecast_run_id DESC LIMIT 1
+);

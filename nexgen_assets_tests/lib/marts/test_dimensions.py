@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from nexgen_assets.lib.features.calendar import PUBLIC_HOLIDAY, RETAIL_EVENT, HolidayCalendar
-from nexgen_assets.lib.marts.dimensions import date_dimension, product_dimension, store_dimension
+from nexgen_assets.lib.marts.dimensions import date_dimension, date_span, product_dimension, store_dimension
 from nexgen_assets.lib.quality.schemas import DimDateSchema
 
 SCHEMA = (
@@ -98,3 +98,11 @@ def test_the_holidays_come_from_the_configured_country():
     assert german.loc[dt.date(2024, 11, 29), "holiday"] == "Black Friday"
     plain = date_dimension(dt.date(2024, 11, 1), dt.date(2024, 11, 30), holidays=HolidayCalendar("DE", retail_events=False))
     assert not plain["is_holiday"].any()
+
+
+def test_the_date_table_covers_whole_years_from_the_first_sale_to_a_year_past_the_last():
+    assert date_span(dt.date(2023, 3, 14), dt.date(2024, 11, 30), 366) == (dt.date(2023, 1, 1), dt.date(2025, 12, 31))
+    assert date_span(dt.date(2024, 1, 1), dt.date(2024, 1, 1), 0) == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    start, end = date_span(dt.date(2024, 2, 29), dt.date(2024, 12, 31), 1)
+    days = date_dimension(start, end)
+    assert len(days) == 366 + 365 and days["date"].min() == dt.date(2024, 1, 1)

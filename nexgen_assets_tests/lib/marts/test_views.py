@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from nexgen_assets.lib.marts.views import VIEWS, apply_views, statements, view_script
+from nexgen_assets.lib.storage import warehouse as wh
 from nexgen_assets_tests.lib.conftest import D0, DAYS, publish_known_marts
 
 
@@ -57,6 +58,22 @@ def test_views_return_the_expected_numbers(engine):
     assert accuracy["mae"].tolist() == pytest.approx([0.5, 0.5]) and accuracy["rmse"].tolist() == pytest.approx([0.5, 0.5])
     assert accuracy["bias"].tolist() == pytest.approx([0.5, 0.5]) and accuracy["wape"].tolist() == pytest.approx([0.25, 0.25])
     assert accuracy["coverage_p10_p90"].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_the_latest_run_view_holds_only_the_newest_run_so_p50_is_not_double_counted(engine):
+    publish_known_marts(engine)
+    archive = wh.read_table(engine, "fact_forecast")
+    older = archive.assign(forecast_run_id="r0", created_at=pd.Timestamp("2025-02-18 05:00"), p50=100.0)
+    wh.replace_rows(engine, "fact_forecast", older, ["forecast_run_id"])
+    apply_views(engine)
+    latest = _query(engine, "vw_forecast_latest")
+    assert set(latest["forecast_run_id"]) == {"r1"} and latest["p50"].sum() == pytest.approx(archive["p50"].sum())
+
+    newer = archive.assign(forecast_run_id="r2", created_at=pd.Timestamp("2025-02-20 05:00"), p50=1.0)
+    wh.replace_rows(engine, "fact_forecast", newer, ["forecast_run_id"])
+    latest = _query(engine, "vw_forecast_latest")
+    assert set(latest["forecast_run_id"]) == {"r2"} and latest["p50"].sum() == pytest.approx(len(archive))
+    assert len(_query(engine, "fact_forecast")) == 3 * len(archive)
 
 
 def test_tsql_script_splits_into_one_view_per_batch():
