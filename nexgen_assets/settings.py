@@ -58,6 +58,10 @@ class Settings:
         "NEXGEN_SOURCE_DB_OVERLAP_SECONDS", 300,
         "Seconds of a time watermark each source batch re-reads before its start, for rows that commit late.",
     )
+    source_db_deleted_column: str | None = _setting(
+        "NEXGEN_SOURCE_DB_DELETED_COLUMN", None,
+        "Source column marking a deleted order line (a yes/no flag or a deleted_at time); unset = lines are never deleted.",
+    )
     source_db_interval_seconds: int = _setting("NEXGEN_SOURCE_DB_INTERVAL_SECONDS", 60, "Seconds between source-database polls.")
     earliest_date: dt.date = _setting(
         "NEXGEN_EARLIEST_DATE", EARLIEST_DATE,

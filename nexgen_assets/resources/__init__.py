@@ -48,6 +48,7 @@ def build_resources(home: Path | None = None, settings: Settings | None = None) 
             table=settings.source_db_table,
             watermark_column=settings.source_db_watermark,
             overlap_seconds=settings.source_db_overlap_seconds,
+            deleted_column=settings.source_db_deleted_column,
         ),
         "model_store": ModelStoreResource(root=settings.model_store),
         "exports": ExportsResource(

@@ -22,6 +22,11 @@ class SourceDatabaseResource(dg.ConfigurableResource):
         description="Each batch also re-reads this many seconds before its start (time watermarks), so rows that "
         "commit late with an older watermark are not missed; a line read twice counts once, in its latest version.",
     )
+    deleted_column: str | None = Field(
+        default=None,
+        description="Soft-delete column (a flag or a deleted_at time); a line whose latest version is marked deleted "
+        "leaves the daily tables. Unset = the source never deletes.",
+    )
     _engine: Engine | None = PrivateAttr(default=None)
 
     @property
@@ -50,4 +55,6 @@ class SourceDatabaseResource(dg.ConfigurableResource):
         return batch
 
     def read_batch(self, batch: source_db.Batch) -> pd.DataFrame:
-        return source_db.read_batch(self.engine, batch, self.watermark_column, self.db_schema, self.overlap_seconds)
+        return source_db.read_batch(
+            self.engine, batch, self.watermark_column, self.db_schema, self.overlap_seconds, self.deleted_column
+        )

@@ -107,3 +107,34 @@ def test_a_row_that_commits_late_with_an_older_watermark_is_read_by_the_next_bat
     assert "LATE" in reread and "O4" in reread, reread
     without_overlap = SourceDatabaseResource(url=pg_url(schema), batch_rows=3, overlap_seconds=0)
     assert "LATE" not in set(without_overlap.read_batch(second)["order_id"])
+
+
+def test_a_line_deleted_in_the_source_leaves_daily_sales(source_table, resources, spark):
+    engine, schema = source_table
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE {schema}.order_lines ADD COLUMN is_deleted boolean"))
+    _insert(engine, schema, _rows([1, 2], [0, 0]))
+    source = SourceDatabaseResource(url=pg_url(schema), overlap_seconds=0, deleted_column="is_deleted")
+    instance = dg.DagsterInstance.ephemeral()
+    selected = [a for a in all_assets if {k.path[-1] for k in a.keys} & {"raw_sales", "clean_sales"}]
+    daily = [a for a in all_assets if dg.AssetKey("daily_sales") in a.keys]
+
+    def pull(cursor):
+        request, cursor = _tick(instance, source, cursor)
+        key = request.run_requests[0].partition_key
+        assert dg.materialize(selected, resources={**resources, "source_db": source}, instance=instance,
+                              partition_key=key).success
+        audited = [a for a in all_assets if dg.AssetKey("ingestion_log") in a.keys]
+        assert dg.materialize(audited, resources={**resources, "source_db": source}, instance=instance,
+                              partition_key=key).success
+        assert dg.materialize(daily, resources=resources, instance=instance).success
+        return cursor, {r["product_id"]: r["quantity"] for r in resources["lake"].read(spark, "daily_sales").collect()}
+
+    cursor, before = pull(None)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {schema}.order_lines SET is_deleted = true, updated_at = :w WHERE order_id = 'O1'"),
+                     {"w": T0 + dt.timedelta(minutes=5)})
+    _, after = pull(cursor)
+
+    assert before == {"P1": 2.0, "P0": 3.0}
+    assert after == {"P0": 3.0}, "O1, P1's only line (2 units), was deleted in the source"

@@ -61,7 +61,10 @@ def _extract_batch(spark, source_db: SourceDatabaseResource, key: str):
         batch = source_db.batch_for(key)
     except ValueError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from error
-    rows = source_db.read_batch(batch)
+    try:
+        rows = source_db.read_batch(batch)
+    except ValueError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
     missing = [c for c in SALES_REQUIRED if c not in rows.columns]
     if missing:
         raise dg.Failure(f"{source_db.table}: missing required column(s) {', '.join(missing)}")

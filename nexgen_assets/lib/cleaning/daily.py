@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 
 from nexgen_assets.lib.grain import SERIES_KEYS
 from nexgen_assets.lib.ingestion.contract import SOURCE_FILE
-from nexgen_assets.lib.ingestion.source_db import BATCH_PREFIX, batch_order
+from nexgen_assets.lib.ingestion.source_db import BATCH_PREFIX, DELETED_MARKER, batch_order
 
 LINE_IDENTITY = ("order_id", "store_id", "product_id", "order_ts", "quantity", "unit_price")
 
@@ -16,7 +16,8 @@ def distinct_lines(clean_sales: DataFrame) -> DataFrame:
     """One row per order line even if it landed in several files (a re-sent or overlapping export).
 
     Lines from the source database are upserted: a line (order, store, product, time) that
-    a later batch extracted again, re-read or updated, keeps only that latest version.
+    a later batch extracted again, re-read or updated, keeps only that latest version, and
+    leaves altogether when that version is marked deleted in the source.
     """
     if SOURCE_FILE not in clean_sales.columns:
         return clean_sales.dropDuplicates(list(LINE_IDENTITY))
@@ -33,6 +34,8 @@ def distinct_lines(clean_sales: DataFrame) -> DataFrame:
             .where(F.col("_version") == 1)
             .drop("_version")
         )
+        if "extra" in clean_sales.columns:
+            upserted = upserted.where(F.coalesce(F.get_json_object("extra", f"$.{DELETED_MARKER}"), F.lit("0")) != "1")
         clean_sales = clean_sales.where(~from_db).unionByName(upserted)
     return clean_sales.dropDuplicates(list(LINE_IDENTITY))
 

@@ -127,10 +127,54 @@ def next_batch(engine: Engine, table: str, watermark: str, low: str | None, batc
 
 
 def read_batch(
-    engine: Engine, batch: Batch, watermark: str, schema: str | None = None, overlap_seconds: int = 0
+    engine: Engine,
+    batch: Batch,
+    watermark: str,
+    schema: str | None = None,
+    overlap_seconds: int = 0,
+    deleted_column: str | None = None,
 ) -> pd.DataFrame:
-    """The rows of one batch (with the overlap before it), every value as text (the shape of a landed file)."""
+    """The rows of one batch (with the overlap before it), every value as text (the shape of a landed file).
+
+    With `deleted_column`, that column becomes the DELETED_MARKER of each row (see mark_deleted).
+    """
     source = _table(engine, batch.table, schema)
     with engine.connect() as conn:
         frame = pd.read_sql(batch_statement(source, watermark, batch, overlap_seconds), conn)
-    return frame.astype(object).where(frame.notna(), None).map(lambda v: None if v is None else _as_text(v))
+    text = frame.astype(object).where(frame.notna(), None).map(lambda v: None if v is None else _as_text(v))
+    return mark_deleted(text, deleted_column, batch.table) if deleted_column else text
+
+
+DELETED_MARKER = "nexgen_deleted"
+"""Column of an extracted row: "1" when the source marked the order line deleted, else "0"."""
+_LIVE = {"", "0", "false", "f", "no", "n"}
+_DELETED = {"1", "true", "t", "yes", "y"}
+
+
+def mark_deleted(rows: pd.DataFrame, column: str, table: str) -> pd.DataFrame:
+    """Replace the source's soft-delete column by DELETED_MARKER.
+
+    Null, 0/false/no mean live; 1/true/yes, or a date and time (a `deleted_at` column), mean
+    deleted. Any other value is refused, naming the table, the column and the value: a flag
+    that cannot be read is never guessed.
+    """
+    if column not in rows.columns:
+        raise ValueError(f"{table}: has no column {column!r} (NEXGEN_SOURCE_DB_DELETED_COLUMN)")
+    if DELETED_MARKER in rows.columns:
+        raise ValueError(f"{table}: already has a column named {DELETED_MARKER!r}; rename it to pull deletes")
+
+    def marker(value: str | None) -> str:
+        text = "" if value is None else value.strip().lower()
+        if text in _LIVE:
+            return "0"
+        if text in _DELETED:
+            return "1"
+        try:
+            dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{table}: {column}={value!r} is neither a yes/no flag nor a date and time; no row of the batch is read"
+            ) from None
+        return "1"
+
+    return rows.drop(columns=[column]).assign(**{DELETED_MARKER: rows[column].map(marker)})

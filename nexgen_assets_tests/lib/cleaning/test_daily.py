@@ -64,3 +64,25 @@ def test_a_source_database_line_extracted_again_keeps_its_latest_version(spark):
 
     assert kept == [("O1", 5.0), ("O2", 1.0), ("O3", 2.0), ("O3", 4.0)]
     assert batch_order([later, early, Batch("t", None, "10").key, Batch("t", None, "9").key])[later] == 3
+
+
+def test_a_source_line_whose_latest_version_is_marked_deleted_leaves_the_daily_tables(spark):
+    early = Batch("order_lines", None, "2024-01-01T12:00:00").key
+    later = Batch("order_lines", "2024-01-01T12:00:00", "2024-01-02T09:00:00").key
+    live, deleted = '{"nexgen_deleted":"0","channel":"web"}', '{"nexgen_deleted":"1","channel":"web"}'
+    lines = spark.createDataFrame(
+        [
+            (*_line(1, 0, 3), early, live),
+            (*_line(1, 0, 3), later, deleted),
+            (*_line(2, 0, 1), early, deleted),
+            (*_line(2, 0, 1), later, live),
+            (*_line(3, 0, 2), early, None),
+            (*_line(4, 0, 7), "sales_2024-01.csv", '{"nexgen_deleted":"1"}'),
+        ],
+        LINES + ", source_file string, extra string",
+    )
+
+    kept = sorted((r["order_id"], r["quantity"]) for r in distinct_lines(lines).collect())
+
+    assert kept == [("O2", 1.0), ("O3", 2.0), ("O4", 7.0)], "a landed file's column of that name is only data"
+    assert [r["quantity"] for r in aggregate_daily(lines, None).collect()] == [10.0]
