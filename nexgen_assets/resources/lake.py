@@ -12,8 +12,11 @@ from pyspark.sql import DataFrame, SparkSession
 
 from nexgen_assets.lib.ingestion.staging import SizeLimits, StagedFile, staged
 from nexgen_assets.lib.storage.lake import (
+    RETIRED_GRACE_SECONDS,
     StagedTable,
+    current_folder,
     partition_dir,
+    pinned_folders,
     remove_folder,
     replace_parquet,
     replace_parquet_frame,
@@ -57,9 +60,23 @@ class LandingZoneResource(dg.ConfigurableResource):
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Parquet tables under one root, one folder per table, one sub-folder per partition."""
+    """Parquet tables under one root, one folder per table, one sub-folder per partition.
 
-    root: str = Field(description="Root folder or URI of the Parquet lake.")
+    Each table (or partition) folder is a link to an immutable version, swapped by one rename
+    (`lib/storage/lake.py`); a replaced version stays readable for `retired_version_minutes`.
+    """
+
+    root: str = Field(
+        description="Root folder of the Parquet lake, on a local or mounted file system with symbolic links (not object storage)."
+    )
+    retired_version_minutes: float = Field(
+        default=RETIRED_GRACE_SECONDS / 60,
+        description="How long a replaced or removed table version stays on disk for readers that opened it before the swap.",
+    )
+
+    @property
+    def grace_seconds(self) -> float:
+        return self.retired_version_minutes * 60
 
     def table_path(self, table: str) -> Path:
         return Path(self.root) / table
@@ -70,30 +87,35 @@ class LakeResource(dg.ConfigurableResource):
     def write(self, frame: DataFrame, table: str, partition_key: str | None = None) -> int:
         """Replace a table (or one partition of it) atomically; returns rows written."""
         target = self.partition_path(table, partition_key) if partition_key else self.table_path(table)
-        return replace_parquet(frame, target, owner=partition_key)
+        return replace_parquet(frame, target, owner=partition_key, grace=self.grace_seconds)
 
     @contextmanager
     def staged_write(self, frame: DataFrame, table: str, partition_key: str) -> Iterator[StagedTable]:
         """Write one partition aside; it replaces the old one only if the block (counts, checks) succeeds."""
-        with staged_parquet(frame, self.partition_path(table, partition_key), owner=partition_key) as staged:
+        target = self.partition_path(table, partition_key)
+        with staged_parquet(frame, target, owner=partition_key, grace=self.grace_seconds) as staged:
             yield staged
 
     def read_staged(self, spark: SparkSession, staged: StagedTable) -> DataFrame:
         return spark.read.parquet(str(staged.path))
 
     def remove_partition(self, table: str, partition_key: str) -> bool:
-        """Delete one partition (moved aside first, so readers never see half of it); False if absent."""
-        return remove_folder(self.partition_path(table, partition_key))
+        """Delete one partition in one step (its link goes; the data stays for readers that opened it); False if absent."""
+        return remove_folder(self.partition_path(table, partition_key), grace=self.grace_seconds)
 
     def exists(self, table: str, partition_key: str | None = None) -> bool:
         target = self.partition_path(table, partition_key) if partition_key else self.table_path(table)
         return table_exists(target)
 
     def read(self, spark: SparkSession, table: str, partition_key: str | None = None) -> DataFrame:
-        """A table, one partition of it, or all partitions together (without the folder column)."""
+        """A table, one partition of it, or all partitions together (without the folder column).
+
+        Spark is given the versions current now, not the links, so a table replaced while the
+        job runs does not take files away from it (for the grace period).
+        """
         if partition_key:
-            return spark.read.parquet(str(self.partition_path(table, partition_key)))
-        frame = spark.read.parquet(str(self.table_path(table)))
+            return spark.read.parquet(str(current_folder(self.partition_path(table, partition_key))))
+        frame = spark.read.parquet(*[str(folder) for folder in pinned_folders(self.table_path(table))])
         return frame.drop("part") if "part" in frame.columns else frame
 
     def write_frame(self, frame: pd.DataFrame, table: str) -> int:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from nexgen_assets.lib.storage.lake import (
+    VERSIONS,
     PartitionFolderConflict,
     parquet_batches,
     parquet_row_count,
@@ -19,6 +20,10 @@ from nexgen_assets.lib.storage.lake import (
 
 def _leftovers(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def _version_folders(target):
+    return [p for p in (target.parent / VERSIONS / target.name).iterdir() if p.is_dir()]
 
 
 def test_partition_keys_become_safe_folder_names_one_to_one(tmp_path):
@@ -53,7 +58,7 @@ def test_spark_table_is_replaced_whole_and_counted(spark, tmp_path):
     second = spark.createDataFrame([(9, "S9")], "n int, store_id string")
     assert replace_parquet(second, target) == 1
     assert [tuple(r) for r in spark.read.parquet(str(target)).collect()] == [(9, "S9")]
-    assert _leftovers(target.parent) == []
+    assert _leftovers(target.parent) == [] and target.is_symlink() and len(_version_folders(target)) == 2
 
 
 def test_a_failed_spark_write_keeps_the_previous_table(spark, tmp_path):
@@ -63,6 +68,7 @@ def test_a_failed_spark_write_keeps_the_previous_table(spark, tmp_path):
     with pytest.raises(Exception, match="boom"):
         replace_parquet(broken, target)
     assert parquet_row_count(target) == 1 and _leftovers(target.parent) == []
+    assert len(_version_folders(target)) == 1  # the failed version is gone
 
 
 def test_row_count_skips_hidden_and_underscore_files(tmp_path):
@@ -75,8 +81,9 @@ def test_row_count_skips_hidden_and_underscore_files(tmp_path):
     pd.DataFrame({"n": [1, 2, 3]}).to_parquet(table / "_temporary" / "x.parquet")
     assert parquet_row_count(table) == 2
     empty = tmp_path / "empty"
-    empty.mkdir()
-    assert not table_exists(empty) and table_exists(table)
+    (empty / VERSIONS / "part=a" / "0123").mkdir(parents=True)
+    pd.DataFrame({"n": [1, 2, 3]}).to_parquet(empty / VERSIONS / "part=a" / "0123" / "x.parquet")
+    assert not table_exists(empty) and table_exists(table) and parquet_row_count(empty) == 0
 
 
 def test_pandas_frame_is_swapped_in_as_one_file(tmp_path):
@@ -107,10 +114,11 @@ def test_a_staged_partition_replaces_the_old_one_only_when_its_block_succeeds(sp
     with pytest.raises(RuntimeError, match="check failed"):
         with staged_parquet(second, target, owner="sales_a.csv") as staged:
             assert staged.rows == 2 and spark.read.parquet(str(staged.path)).count() == 2
+            assert staged.path.parent == target.parent / VERSIONS / target.name
             assert [r.order_id for r in spark.read.parquet(str(target)).collect()] == ["A1"]
             raise RuntimeError("check failed")
     assert [r.order_id for r in spark.read.parquet(str(target)).collect()] == ["A1"]
-    assert _leftovers(target.parent) == []
+    assert _leftovers(target.parent) == [] and len(_version_folders(target)) == 1
 
     with staged_parquet(second, target, owner="sales_a.csv"):
         pass
