@@ -12,7 +12,9 @@ from pathlib import Path
 from nexgen_assets.demo.generator import FILE_FORMATS, HOLIDAY_NAMES, PROFILES, GeneratorConfig, generate
 from nexgen_assets.lib.storage.atomic import atomic_path
 from nexgen_assets.progress import LEVELS
-from nexgen_assets.settings import Settings, current
+from nexgen_assets.settings import DAGSTER_STORAGE_URL_VARIABLE, Settings, current
+
+GENERATED_MARK = "# Written by `nexgen` and rewritten when its settings change; delete this line to keep your own edits.\n"
 
 INSTANCE_CONFIG = """\
 # Runs start within a second of being requested (a landed file should not wait for a
@@ -41,13 +43,33 @@ run_monitoring:
 """
 
 
-def ensure_dagster_home(path: Path) -> Path:
-    """Create the Dagster home shared by `nexgen run` and `dagster dev`, with NEX GEN's instance settings."""
+POSTGRES_STORAGE = f"""\
+# Runs, events and schedules in PostgreSQL; the URL is read from the environment at run time.
+storage:
+  postgres:
+    postgres_url:
+      env: {DAGSTER_STORAGE_URL_VARIABLE}
+"""
+
+
+def instance_config(settings: Settings) -> str:
+    """NEX GEN's dagster.yaml: the concurrency and retry settings, and PostgreSQL storage when configured."""
+    return GENERATED_MARK + INSTANCE_CONFIG + (POSTGRES_STORAGE if settings.dagster_storage_url else "")
+
+
+def ensure_dagster_home(path: Path, settings: Settings | None = None) -> Path:
+    """Create the Dagster home shared by `nexgen run` and `dagster dev`, with NEX GEN's instance settings.
+
+    A dagster.yaml this command wrote is rewritten when the settings change it; one whose
+    first line was removed is the operator's own and is left alone.
+    """
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists() or not config.read_text().strip():
+    wanted = instance_config(settings or Settings.from_env())
+    present = config.read_text() if config.exists() else ""
+    if present != wanted and (not present.strip() or present.startswith(GENERATED_MARK)):
         with atomic_path(config) as partial:
-            partial.write_text(INSTANCE_CONFIG)
+            partial.write_text(wanted)
     return path
 
 
@@ -107,8 +129,9 @@ def cmd_generate(args) -> int:
     defects = sum(sum(d.values()) for d in out.defects_per_file.values())
     print(
         f"generated {len(out.sales_files)} sales files ({lines} order lines, {defects} injected defects), "
-        f"{len(out.inventory_files)} inventory files and the promotion calendar "
-        f"{', '.join(p.name for p in out.promotion_files)} in {out.incoming}; truth in {out.truth} "
+        f"{len(out.inventory_files)} inventory files, the promotion calendar "
+        f"{', '.join(p.name for p in out.promotion_files)} and the store and product lists "
+        f"{', '.join(p.name for p in out.reference_files)} in {out.incoming}; truth in {out.truth} "
         f"(profile {args.profile}: stores={config.stores}, products={config.products}, days={config.days}; "
         f"{time.perf_counter() - started:.1f}s)"
     )
@@ -371,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser(
         "generate",
-        help="write synthetic order lines, inventory, promotion calendar and truth files",
+        help="write synthetic order lines, inventory, promotion calendar, store and product lists and truth files",
         description="Write synthetic retail data from a profile. Options left out take the profile's value; "
         "each default below names it per profile.",
     )

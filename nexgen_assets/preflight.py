@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from nexgen_assets.lib.ingestion.landing import scan_landing
 from nexgen_assets.lib.storage.warehouse import masked_url, with_installed_driver
-from nexgen_assets.settings import SOURCE_DB_URL_VARIABLE, WAREHOUSE_URL_VARIABLE, Settings
+from nexgen_assets.settings import DAGSTER_STORAGE_URL_VARIABLE, SOURCE_DB_URL_VARIABLE, WAREHOUSE_URL_VARIABLE, Settings
 
 CONNECT_TIMEOUT_S = 5
 MIN_JAVA = 17
@@ -130,5 +130,6 @@ def problems(settings: Settings, need_files: bool = True) -> list[str]:
         check_java(settings),
         check_database(WAREHOUSE_URL_VARIABLE, settings.warehouse_url),
         check_database(SOURCE_DB_URL_VARIABLE, settings.source_db_url),
+        check_database(DAGSTER_STORAGE_URL_VARIABLE, settings.dagster_storage_url),
     ]
     return [problem for problem in found if problem]

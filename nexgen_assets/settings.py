@@ -19,6 +19,7 @@ from nexgen_assets.lib.features.calendar import FISCAL_CALENDARS, HolidayCalenda
 from nexgen_assets.lib.ingestion.contract import EARLIEST_DATE
 
 WAREHOUSE_URL_VARIABLE = "NEXGEN_WAREHOUSE_URL"
+DAGSTER_STORAGE_URL_VARIABLE = "NEXGEN_DAGSTER_STORAGE_URL"
 SOURCE_DB_URL_VARIABLE = "NEXGEN_SOURCE_DB_URL"
 
 
@@ -46,6 +47,11 @@ class Settings:
     lake_root: str | None = _setting("NEXGEN_LAKE", None, "Root of the Parquet lake (default $NEXGEN_HOME/lake).")
     warehouse_url: str | None = _setting(
         WAREHOUSE_URL_VARIABLE, None, "SQLAlchemy URL of the warehouse (default SQLite under $NEXGEN_HOME/warehouse).", True
+    )
+    dagster_storage_url: str | None = _setting(
+        DAGSTER_STORAGE_URL_VARIABLE, None,
+        "PostgreSQL URL of the Dagster instance's runs, events and schedules (default SQLite in DAGSTER_HOME); "
+        "the dagster.yaml nexgen writes reads it from this variable at run time.", True,
     )
     model_store_root: str | None = _setting("NEXGEN_MODEL_STORE", None, "Model artifacts (default $NEXGEN_HOME/models).")
     exports_folder: str | None = _setting(
