@@ -100,3 +100,18 @@ def land(folder: Path, name: str, text: str, age: float = 60.0) -> Path:
     past = time.time() - age
     os.utime(path, (past, past))
     return path
+
+
+def process_group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc: what a stopped service must not leave."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry))
+    return members

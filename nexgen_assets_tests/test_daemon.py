@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from nexgen_assets import spark_connect
-from nexgen_assets_tests.conftest import copy_incoming
+from nexgen_assets_tests.conftest import copy_incoming, process_group
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 420
@@ -76,9 +76,16 @@ def test_a_dropped_file_reaches_the_warehouse_without_anyone_clicking(small_data
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=90)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+        stopped_by = time.monotonic() + 60
+        while process_group(server.pid) and time.monotonic() < stopped_by:
+            time.sleep(1)
+        left = process_group(server.pid)
+        if left:
+            os.killpg(server.pid, signal.SIGKILL)
+        assert left == [], "nexgen dev left a process running (webserver, daemon or a code server)"
         spark_connect.stop(home / "spark")
         port, stopped_by = int(env["NEXGEN_SPARK_CONNECT_PORT"]), time.monotonic() + 30
         while spark_connect.is_listening(port) and time.monotonic() < stopped_by:

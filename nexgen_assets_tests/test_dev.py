@@ -8,24 +8,13 @@ import sys
 import time
 import urllib.request
 
+from nexgen_assets_tests.conftest import process_group
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _group(pgid: int) -> list[int]:
-    members = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                members.append(int(entry))
-    return members
 
 
 def test_sigterm_to_nexgen_dev_stops_dagster_its_webserver_daemon_and_code_servers(tmp_path):
@@ -47,16 +36,16 @@ def test_sigterm_to_nexgen_dev_stops_dagster_its_webserver_daemon_and_code_serve
             except OSError:
                 assert time.monotonic() < deadline, "the UI never answered on 127.0.0.1"
                 time.sleep(2)
-        started = _group(dev.pid)
+        started = process_group(dev.pid)
         assert len(started) >= 4, "nexgen dev, dagster dev, the webserver and the daemon"
 
         dev.send_signal(signal.SIGTERM)
 
         assert dev.wait(timeout=120) == 0
         deadline = time.monotonic() + 60
-        while _group(dev.pid) and time.monotonic() < deadline:
+        while process_group(dev.pid) and time.monotonic() < deadline:
             time.sleep(1)
-        assert _group(dev.pid) == [], "every process nexgen dev started has stopped"
+        assert process_group(dev.pid) == [], "every process nexgen dev started has stopped"
     finally:
-        if _group(dev.pid):
+        if process_group(dev.pid):
             os.killpg(dev.pid, signal.SIGKILL)
