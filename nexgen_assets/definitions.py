@@ -16,9 +16,11 @@ from nexgen_assets.lib.quality.schemas import (
     ForecastLevelsSchema,
     ForecastSchema,
     InventorySchema,
+    ProductListSchema,
     RawSalesSchema,
     RejectsSchema,
     SalesFeaturesSchema,
+    StoreListSchema,
 )
 from nexgen_assets.lib.quality.table_metadata import TableDescription, describe_table
 from nexgen_assets.resources import build_resources, pin_folders
@@ -30,6 +32,10 @@ LAKE_TABLES = {
     "inventory_rejects": ("inventory_rejects", RejectsSchema),
     "raw_promotions": ("promotions", None),
     "promotion_rejects": ("promotion_rejects", None),
+    "raw_stores": ("stores", StoreListSchema),
+    "store_rejects": ("store_rejects", RejectsSchema),
+    "raw_products": ("products", ProductListSchema),
+    "product_rejects": ("product_rejects", RejectsSchema),
     "clean_sales": ("clean_sales", CleanSalesSchema),
     "sales_rejects": ("sales_rejects", RejectsSchema),
     "daily_sales": ("daily_sales", DailySalesSchema),

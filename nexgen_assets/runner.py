@@ -15,7 +15,14 @@ import dagster as dg
 
 from nexgen_assets.defs.partitions import ingested_files, inventory_files, sales_files
 from nexgen_assets.lib.ingestion.contract import is_inventory_file
-from nexgen_assets.lib.ingestion.landing import SETTLE_SECONDS, LandingPlan, LandingState, plan_landing, scan_landing
+from nexgen_assets.lib.ingestion.landing import (
+    SETTLE_SECONDS,
+    LandingPlan,
+    LandingState,
+    content_hash,
+    plan_landing,
+    scan_landing,
+)
 from nexgen_assets.progress import FileResult, Progress
 
 
@@ -83,6 +90,31 @@ class PassOutcome:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+
+READ_WHOLE = {"raw_promotions": "promotions", "raw_stores": "stores", "raw_products": "products"}
+"""Assets that read every landed file of one `landing_kind` at each refresh (no partitions), by that kind."""
+
+
+def changed_read_whole(instance: dg.DagsterInstance, incoming: Path) -> list[str]:
+    """Assets of READ_WHOLE whose files (names and content) differ from what their last materialization read.
+
+    A changed promotion calendar or store or product list is then reason enough for a refresh.
+    Assets never materialized are left out (a pass builds them anyway).
+    """
+    changed = []
+    for asset, kind in READ_WHOLE.items():
+        event = instance.get_latest_materialization_event(dg.AssetKey(asset))
+        if event is None:
+            continue
+        recorded = event.asset_materialization.metadata.get("content_sha256")
+        try:
+            landed = {entry.name: content_hash(incoming / entry.name) for entry in scan_landing(incoming, kind).files}
+        except OSError:
+            landed = None
+        if recorded is None or recorded.value != landed:
+            changed.append(asset)
+    return changed
 
 
 def plan_pass(instance: dg.DagsterInstance, incoming: Path) -> LandingPlan:
@@ -154,7 +186,8 @@ def _file_result(name: str, seconds: float, result: dg.ExecuteInProcessResult, f
 def run_pass(
     defs: dg.Definitions, instance: dg.DagsterInstance, incoming: Path, progress: Progress | None = None
 ) -> PassOutcome:
-    """Ingest every new or rewritten landed file, then refresh downstream if anything changed."""
+    """Ingest every new or rewritten landed file, then refresh downstream if anything changed (a new file, or a
+    changed promotion calendar or store or product list)."""
     release_abandoned_runs(instance)
     plan = plan_pass(instance, incoming)
     outcome = PassOutcome(
@@ -185,7 +218,7 @@ def run_pass(
         key for key in job.asset_layer.executable_asset_keys
         if instance.get_latest_materialization_event(key) is None
     ]
-    if outcome.ingested or never_built:
+    if outcome.ingested or never_built or changed_read_whole(instance, incoming):
         failures = refresh(defs, instance, progress)
         outcome.refreshed = not failures
         outcome.failures.extend(failures)

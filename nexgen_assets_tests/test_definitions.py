@@ -14,13 +14,14 @@ GROUPS = {
     "ingestion_log": "cleaning", "warehouse_sales_rejects": "cleaning",
     "backtest_interval_quantiles": "evaluation", "backtest_timings": "evaluation", "backtest_candidate_weights": "evaluation",
     "sales_forecast_levels": "forecasts", "raw_promotions": "ingestion", "promotion_rejects": "ingestion",
+    "raw_stores": "ingestion", "store_rejects": "ingestion", "raw_products": "ingestion", "product_rejects": "ingestion",
     "sales_features": "features", "seasonal_naive_model": "models", "xgboost_model": "models",
     "random_forest_model": "models", "lstm_model": "models", "champion_model": "models",
     "ets_model": "models", "theta_model": "models", "croston_model": "models",
     "backtest_results": "evaluation", "model_leaderboard": "evaluation", "sales_forecast": "forecasts",
     "dim_product": "marts", "dim_store": "marts", "dim_date": "marts", "fact_sales_daily": "marts",
     "dashboard_views": "marts", "inventory_plan": "forecasts", "forecast_accuracy": "evaluation",
-    "powerbi_exports": "marts", "sales_dashboard": "marts",
+    "powerbi_exports": "marts", "sales_dashboard": "marts", "powerbi_semantic_model": "marts",
 }
 
 

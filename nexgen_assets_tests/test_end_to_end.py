@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from nexgen_assets.definitions import build_definitions
+from nexgen_assets.lib.ingestion.contract import landing_kind
 from nexgen_assets.resources import build_resources
 from nexgen_assets.runner import run_pass
 from nexgen_assets_tests.conftest import SMALL, copy_incoming, pg_url
@@ -28,8 +29,9 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     outcome = run_pass(defs, instance, home / "incoming")
 
     assert outcome.ok, [str(f) for f in outcome.failures]
-    calendars = [n for n in landed if n.startswith("promotions_")]
-    assert calendars and sorted(outcome.registered) == sorted(set(landed) - set(calendars)) and outcome.refreshed
+    read_whole = [n for n in landed if landing_kind(n) != "data"]
+    assert sorted(read_whole) == ["products.csv", "promotions_2024.csv", "stores.csv"]
+    assert sorted(outcome.registered) == sorted(set(landed) - set(read_whole)) and outcome.refreshed
     assert len(resources["lake"].read_frame("promotions")) > 0
     warehouse = resources["warehouse"]
     forecast = warehouse.read_table("fact_forecast")
@@ -52,7 +54,8 @@ def test_landed_files_become_a_published_forecast(small_dataset, home, spark, pg
     injected = sum(sum(d.values()) for d in manifest["defects_per_file"].values())
     assert abs(by_day.sum() - truth_by_day.sum()) <= injected * 10
     assert warehouse.row_count("dim_product") == SMALL.products
-    assert warehouse.row_count("dim_store") == SMALL.stores
+    stores = warehouse.read_table("dim_store")
+    assert len(stores) == SMALL.stores and stores["store_name"].notna().all() and stores["has_sales"].all()
 
     rejects = resources["lake"].read(spark, "sales_rejects")
     assert rejects.count() == injected

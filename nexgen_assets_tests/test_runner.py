@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from nexgen_assets.definitions import build_definitions
-from nexgen_assets.runner import plan_pass, retract_file
+from nexgen_assets.runner import changed_read_whole, plan_pass, retract_file
 from nexgen_assets_tests.conftest import land
 from nexgen_assets_tests.defs.conftest import by_key
 
@@ -52,3 +52,20 @@ def test_the_pass_plans_like_the_sensor_rewrites_again_and_waits_for_a_file_bein
     land(incoming, "sales_b.csv", HEADER + "B1,2025-01-03,P1,1,3.5\n", age=0.5)
     plan = plan_pass(instance, incoming)
     assert plan.rewritten == ["sales_a.csv"] and plan.new == ["sales_b.csv"]
+
+
+def test_a_changed_list_or_calendar_is_reason_enough_for_a_refresh(home, resources):
+    incoming = home / "incoming"
+    instance = dg.DagsterInstance.ephemeral()
+    land(incoming, "stores.csv", "store_id,store_name\nS1,Main Street\n")
+    assert changed_read_whole(instance, incoming) == [], "never built: the pass builds it anyway"
+    lists = by_key(["raw_stores", "raw_products", "raw_promotions"])
+    assert dg.materialize(lists, resources=resources, instance=instance).success
+    assert changed_read_whole(instance, incoming) == []
+
+    land(incoming, "stores.csv", "store_id,store_name\nS1,Main Street East\n")
+    land(incoming, "promotions_a.csv", "store_id,product_id,start_date,end_date,discount\n")
+    assert changed_read_whole(instance, incoming) == ["raw_promotions", "raw_stores"]
+    (incoming / "stores.csv").unlink()
+    land(incoming, "products_a.csv", "product_id\nP1\n")
+    assert changed_read_whole(instance, incoming) == ["raw_promotions", "raw_stores", "raw_products"]

@@ -33,6 +33,15 @@ promotions_refresh_job = dg.define_asset_job(
     description="Re-read the promotion calendar and refresh features, forecast and marts with the planned promotions.",
 )
 
+reference_lists_refresh_job = dg.define_asset_job(
+    "reference_lists_refresh_job",
+    selection=dg.AssetSelection.assets("raw_stores", "raw_products").downstream().required_multi_asset_neighbors()
+    - training_assets,
+    tags={REFRESH_TAG: "true"},
+    description="Re-read the store and product lists (stores*, products* files) and refresh the dimensions and the "
+    "files built from them.",
+)
+
 inventory_file_job = dg.define_asset_job(
     "inventory_file_job",
     selection=inventory_file_assets,

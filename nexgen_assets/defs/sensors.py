@@ -14,6 +14,7 @@ from nexgen_assets.defs.partitions import INGESTED_BY, ingested_files, inventory
 from nexgen_assets.lib.ingestion.contract import is_inventory_file
 from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
 from nexgen_assets.lib.ingestion.promotions import promotion_files
+from nexgen_assets.lib.ingestion.reference import LIST_COLUMNS, list_files
 from nexgen_assets.lib.ingestion.source_db import Batch
 from nexgen_assets.resources import LandingZoneResource, SourceDatabaseResource
 from nexgen_assets.settings import current
@@ -273,6 +274,24 @@ def promotions_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneR
         return dg.SkipReason("promotion calendar unchanged")
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"promotions:{digest}")], cursor=fingerprint)
+
+
+@dg.sensor(
+    name="reference_lists_sensor",
+    job=jobs.reference_lists_refresh_job,
+    minimum_interval_seconds=settings.landing_interval_seconds,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-reads the store and product lists when a stores* or products* file is added, changed or removed.",
+)
+def reference_lists_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
+    """One refresh per distinct set of list contents (the run key is the hash of every list file's bytes)."""
+    incoming = Path(landing.incoming_dir)
+    files = [entry.name for kind in LIST_COLUMNS for entry in list_files(incoming, kind).files]
+    fingerprint = json.dumps({name: content_hash(incoming / name) for name in files}, sort_keys=True)
+    if fingerprint == context.cursor:
+        return dg.SkipReason("store and product lists unchanged")
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"lists:{digest}")], cursor=fingerprint)
 
 
 @dg.sensor(

@@ -7,7 +7,9 @@ simulates stock with a reorder policy so that sales are capped by stock on hand.
 Sales become order lines in monthly files of the canonical contract; the last
 `holdout_days` are not landed and go to `truth/` with the expected demand (the oracle).
 The planned promotions are landed too, holdout included, because a retailer knows
-them ahead and forecasts may use them as known future inputs.
+them ahead and forecasts may use them as known future inputs, and so are a store list
+and a product list (names, regions, formats, brands), drawn without the random generator
+so that every other file is the same with or without them.
 
 Two profiles: "demo" (a chain, two years) and "shop" (one small store, one year).
 """
@@ -54,6 +56,12 @@ _HOLIDAY_EFFECT = {
     "new_years_eve": 1.3,
 }
 HOLIDAY_NAMES = tuple(_HOLIDAY_EFFECT)
+TOWNS = ("Springfield", "Riverside", "Fairview", "Kingsport", "Lakeside", "Oakdale", "Milton", "Ashford")
+REGIONS = ("North", "South", "East", "West")
+STORE_FORMATS = ("high street", "mall", "retail park", "outlet")
+BRANDS = ("Acme", "Northwind", "Contoso", "Fabrikam", "Tailspin")
+SUBCATEGORIES = ("everyday", "premium")
+SIZES = ("small", "medium", "large")
 
 
 def _synthetic_holidays(year: int) -> dict[dt.date, str]:
@@ -149,6 +157,8 @@ class GeneratedData:
     lines_per_file: dict[str, int]
     defects_per_file: dict[str, dict[str, int]]
     promotion_files: list[Path]
+    reference_files: list[Path] = field(default_factory=list)
+    """The store list and the product list."""
 
 
 def store_ids(n: int) -> np.ndarray:
@@ -382,6 +392,38 @@ def promotion_calendar(
     return calendar.sort_values(["store_id", "start_date", "product_id"], kind="stable").reset_index(drop=True)
 
 
+def store_list(n_stores: int) -> pd.DataFrame:
+    """The store list (stores.csv): a name, region, format and opening date per store, no random draw."""
+    index = np.arange(n_stores)
+    town = np.array(TOWNS)[index % len(TOWNS)]
+    round_ = index // len(TOWNS)
+    return pd.DataFrame(
+        {
+            "store_id": store_ids(n_stores),
+            "store_name": [f"NEX GEN {t}" + (f" {r + 1}" if r else "") for t, r in zip(town, round_, strict=True)],
+            "region": np.array(REGIONS)[index % len(REGIONS)],
+            "format": np.array(STORE_FORMATS)[(index // len(REGIONS)) % len(STORE_FORMATS)],
+            "opening_date": [dt.date(2008 + i % 15, 1 + (5 * i) % 12, 1).isoformat() for i in index],
+        }
+    )
+
+
+def product_list(category: np.ndarray) -> pd.DataFrame:
+    """The product list (products.csv): the sales' names and categories, with a brand, subcategory and size."""
+    index = np.arange(len(category))
+    names = np.array(CATEGORIES)[category]
+    return pd.DataFrame(
+        {
+            "product_id": product_ids(len(category)),
+            "product_name": [f"{c} item {i + 1}" for c, i in zip(names, index, strict=True)],
+            "brand": np.array(BRANDS)[index % len(BRANDS)],
+            "category": names,
+            "subcategory": [f"{c} {SUBCATEGORIES[i % len(SUBCATEGORIES)]}" for c, i in zip(names, index, strict=True)],
+            "size": np.array(SIZES)[index % len(SIZES)],
+        }
+    )
+
+
 def inject_defects(
     lines: pd.DataFrame, rate: float, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -431,7 +473,8 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
-    """Generate order-line, inventory and promotion files under out/incoming and the truth under out/truth."""
+    """Generate order-line, inventory, promotion and store and product list files under out/incoming, and the
+    truth under out/truth."""
     rng = np.random.default_rng(config.seed)
     drivers = expected_demand(config, rng)
     lam = drivers["expected"]
@@ -491,6 +534,9 @@ def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
     promotions = promotion_calendar(drivers["promo"], drivers["discount"], dates, config.stores)
     promotions_path = incoming / f"promotions_{dates[0].year}.csv"
     write_table(promotions, promotions_path)
+    reference_files = [incoming / "stores.csv", incoming / "products.csv"]
+    write_table(store_list(config.stores), reference_files[0])
+    write_table(product_list(drivers["category"]), reference_files[1])
 
     net = np.zeros_like(sales)
     np.add.at(
@@ -541,4 +587,5 @@ def generate(out: Path, config: GeneratorConfig) -> GeneratedData:
         lines_per_file=lines_per_file,
         defects_per_file=defects_per_file,
         promotion_files=[promotions_path],
+        reference_files=reference_files,
     )

@@ -1,11 +1,11 @@
 """The landing sensor on an ephemeral instance: new, rewritten, copied and half-written files."""
 
-
+import json
 import os
 
 import dagster as dg
 
-from nexgen_assets.defs.sensors import promotions_sensor, sales_landing_sensor
+from nexgen_assets.defs.sensors import promotions_sensor, reference_lists_sensor, sales_landing_sensor
 from nexgen_assets.lib.ingestion.landing import LandingState, content_hash, plan_landing
 from nexgen_assets.resources import LandingZoneResource
 from nexgen_assets_tests.conftest import ONE_LINE_SALES, land
@@ -120,6 +120,29 @@ def test_a_promotion_calendar_is_not_order_lines_and_a_change_requests_one_refre
     land(tmp_path, "promotions_2025.csv", "store_id,product_id,start_date,end_date,discount\nS,P,2025-01-01,2025-01-04,0.1\n")
     changed = promotions_tick(first.cursor)
     assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_store_and_product_lists_are_not_order_lines_and_a_change_requests_one_refresh(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    land(tmp_path, "stores.csv", "store_id,store_name,region\nS1,Main Street,North\n")
+    land(tmp_path, "products_2025.csv", "product_id,brand\nP1,Acme\n")
+    assert _tick(instance, tmp_path).run_requests == []
+
+    def lists_tick(cursor=None):
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"landing": LandingZoneResource(incoming_dir=str(tmp_path))}
+        )
+        return reference_lists_sensor(context)
+
+    first = lists_tick()
+    assert [r.run_key[:6] for r in first.run_requests] == ["lists:"]
+    assert sorted(json.loads(first.cursor)) == ["products_2025.csv", "stores.csv"]
+    assert isinstance(lists_tick(first.cursor), dg.SkipReason)
+    land(tmp_path, "stores.csv", "store_id,store_name,region\nS1,Main Street,South\n")
+    changed = lists_tick(first.cursor)
+    assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+    (tmp_path / "products_2025.csv").unlink()
+    assert sorted(json.loads(lists_tick(changed.cursor).cursor)) == ["stores.csv"], "a removed list refreshes too"
 
 
 def test_a_refused_entry_never_stops_the_good_files_and_a_burst_is_sliced(tmp_path):

@@ -225,3 +225,18 @@ def test_defects_leave_the_promotion_calendar_alone(tmp_path):
     assert sum(sum(d.values()) for d in defective.defects_per_file.values()) > 100
     assert clean.promotion_files[0].read_bytes() == defective.promotion_files[0].read_bytes()
     assert pd.read_csv(defective.promotion_files[0]).notna().all().all()
+
+
+def test_the_store_and_product_lists_describe_the_generated_ids(small_dataset):
+    incoming = small_dataset / "incoming"
+    stores = pd.read_csv(incoming / "stores.csv")
+    products = pd.read_csv(incoming / "products.csv")
+    lines = pd.concat(pd.read_csv(p) for p in sorted(incoming.glob("sales_*.csv")))
+    assert list(stores.columns) == ["store_id", "store_name", "region", "format", "opening_date"]
+    assert list(products.columns) == ["product_id", "product_name", "brand", "category", "subcategory", "size"]
+    assert set(stores["store_id"]) == set(lines["store_id"]) and stores.notna().all().all()
+    assert stores["store_name"].is_unique and pd.to_datetime(stores["opening_date"]).notna().all()
+    named = lines.dropna(subset=["product_id"]).drop_duplicates("product_id").set_index("product_id")
+    listed = products.set_index("product_id")
+    assert set(listed.index) >= set(named.index)
+    assert (listed.loc[named.index, ["product_name", "category"]] == named[["product_name", "category"]]).all().all()

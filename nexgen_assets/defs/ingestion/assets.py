@@ -26,10 +26,13 @@ from nexgen_assets.lib.ingestion.contract import (
     SALES_REQUIRED,
     ContractError,
 )
+from nexgen_assets.lib.ingestion.landing import content_hash
 from nexgen_assets.lib.ingestion.promotions import promotion_files, read_promotion_calendar
 from nexgen_assets.lib.ingestion.reader import SOURCE_FILE, read_landed_file, with_row_numbers
+from nexgen_assets.lib.ingestion.reference import LIST_TABLES, list_files, read_list
 from nexgen_assets.lib.ingestion.source_db import is_batch_key
 from nexgen_assets.lib.ingestion.staging import StagedFile
+from nexgen_assets.lib.quality.schemas import ProductListSchema, StoreListSchema
 from nexgen_assets.resources import LakeResource, LandingZoneResource, SourceDatabaseResource
 from nexgen_assets.settings import current
 
@@ -211,6 +214,7 @@ def raw_promotions(context: dg.AssetExecutionContext, landing: LandingZoneResour
         asset_key="raw_promotions",
         metadata={
             "files": ", ".join(sorted(p.name for p in files)) or "none",
+            "content_sha256": dg.MetadataValue.json({p.name: content_hash(p) for p in files}),
             "rows_read": calendar.rows_read,
             "promotions": promotions,
             "dagster/row_count": promotions,
@@ -225,3 +229,107 @@ def raw_promotions(context: dg.AssetExecutionContext, landing: LandingZoneResour
             "by_reason": dg.MetadataValue.json(calendar.rejects["reason"].value_counts().to_dict()),
         },
     )
+
+
+_READ_ONCE = dg.AutomationCondition.on_missing()
+"""Read once by automation, so the eager dimensions (which wait for missing inputs) are never held up; after
+that the lists are read again by every `nexgen run` refresh and by `reference_lists_refresh_job`."""
+
+
+def _land_list(
+    context: dg.AssetExecutionContext, spark: PySparkResource, landing: LandingZoneResource, lake: LakeResource, kind: str
+) -> Iterator[dg.MaterializeResult]:
+    """Every file of one list, staged and read whole; the accepted rows and the rejects replace the lake tables."""
+    started = time.perf_counter()
+    scan = list_files(Path(landing.incoming_dir), kind)
+    for name, reason in scan.refused.items():
+        context.log.warning(f"{name} {reason}; not read")
+    with ExitStack() as stack:
+        staged = [stack.enter_context(_staged_or_fail(landing, entry.name)) for entry in scan.files]
+        try:
+            listed = read_list(spark.spark_session, [(copy.name, copy.path) for copy in staged], kind)
+        except ContractError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+        except Exception as error:
+            raise dg.Failure(description=f"{kind} list: cannot be read: {first_line(error)}") from error
+    if listed.rows_read != len(listed.accepted) + len(listed.rejects):
+        raise dg.Failure(
+            f"{kind} list: read {listed.rows_read} rows but kept {len(listed.accepted)} + rejected {len(listed.rejects)}"
+        )
+    if not staged:
+        context.log.info(f"no {kind}* file in {landing.incoming_dir}: the {kind[:-1]} dimension has only what sales say")
+    schema = StoreListSchema if kind == "stores" else ProductListSchema
+    schema.validate(listed.accepted, lazy=True)
+    accepted_table, rejects_table = LIST_TABLES[kind]
+    kept = lake.write_frame(listed.accepted, accepted_table)
+    yield dg.MaterializeResult(
+        asset_key=f"raw_{kind}",
+        metadata={
+            "files": ", ".join(copy.name for copy in staged) or "none",
+            "content_sha256": dg.MetadataValue.json({copy.name: copy.sha256 for copy in staged}),
+            "rows_read": listed.rows_read,
+            "rows_accepted": kept,
+            "dagster/row_count": kept,
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    rejected = lake.write_frame(listed.rejects, rejects_table)
+    yield dg.MaterializeResult(
+        asset_key=rejects_table,
+        metadata={
+            "rows_rejected": rejected,
+            "dagster/row_count": rejected,
+            "by_reason": dg.MetadataValue.json(listed.rejects["reason"].value_counts().to_dict()),
+        },
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "raw_stores",
+            kinds={"spark", "parquet"},
+            automation_condition=_READ_ONCE,
+            description="The store list (stores* files, optional): name, region, format and opening date per store_id.",
+        ),
+        dg.AssetSpec(
+            "store_rejects",
+            kinds={"spark", "parquet"},
+            automation_condition=_READ_ONCE,
+            description="Store list rows that cannot be used, with the file, row number, reason and original record.",
+        ),
+    ],
+    group_name="ingestion",
+    retry_policy=TRANSIENT_RETRY,
+)
+def raw_stores(
+    context: dg.AssetExecutionContext, spark: PySparkResource, landing: LandingZoneResource, lake: LakeResource
+):
+    """Every stores* file in the landing folder, read whole (a corrected file replaces what it said)."""
+    yield from _land_list(context, spark, landing, lake, "stores")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "raw_products",
+            kinds={"spark", "parquet"},
+            automation_condition=_READ_ONCE,
+            description="The product list (products* files, optional): name, brand, category, subcategory and size "
+            "per product_id.",
+        ),
+        dg.AssetSpec(
+            "product_rejects",
+            kinds={"spark", "parquet"},
+            automation_condition=_READ_ONCE,
+            description="Product list rows that cannot be used, with the file, row number, reason and original record.",
+        ),
+    ],
+    group_name="ingestion",
+    retry_policy=TRANSIENT_RETRY,
+)
+def raw_products(
+    context: dg.AssetExecutionContext, spark: PySparkResource, landing: LandingZoneResource, lake: LakeResource
+):
+    """Every products* file in the landing folder, read whole (a corrected file replaces what it said)."""
+    yield from _land_list(context, spark, landing, lake, "products")

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 from pyspark.sql import functions as F
@@ -11,7 +12,14 @@ from pyspark.sql import functions as F
 from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.features.calendar import FiscalCalendar
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
-from nexgen_assets.lib.marts.dimensions import date_dimension, date_span, product_dimension, store_dimension
+from nexgen_assets.lib.marts.dimensions import (
+    date_dimension,
+    date_span,
+    product_dimension,
+    product_table,
+    store_dimension,
+    store_table,
+)
 from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
@@ -36,22 +44,49 @@ _dimension = dict(
 _after_the_forecast = {"dagster/priority": "-1"}
 
 
-@dg.asset(deps=["clean_sales"], metadata={"primary_key": ["product_id"]}, op_tags=_after_the_forecast, **_dimension)
+def _listed(lake: LakeResource, table: str) -> pd.DataFrame | None:
+    """The accepted rows of a store or product list, None before its asset first ran."""
+    return lake.read_frame(table) if lake.exists(table) else None
+
+
+def _dimension_metadata(frame: pd.DataFrame, listed: pd.DataFrame | None) -> dict:
+    return {
+        "dagster/row_count": len(frame),
+        "listed": 0 if listed is None else len(listed),
+        "without_sales": int((~frame["has_sales"]).sum()),
+    }
+
+
+@dg.asset(
+    deps=["clean_sales", "raw_products"], metadata={"primary_key": ["product_id"]}, op_tags=_after_the_forecast,
+    **_dimension,
+)
 def dim_product(spark: PySparkResource, lake: LakeResource):
-    """Products with their latest name, category and price, first and last sale."""
-    frame = product_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas()
-    frame = to_python_dates(frame, ["first_sale_date", "last_sale_date"])
+    """Every product sold or in the product list: its name (the list's wins over the latest seen in sales),
+    category, brand, subcategory, size, first and last sale and latest price."""
+    sold = to_python_dates(
+        product_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas(), ["first_sale_date", "last_sale_date"]
+    )
+    listed = _listed(lake, "products")
+    frame = product_table(sold, listed)
     DimProductSchema.validate(frame, lazy=True)
-    return dg.Output(frame, metadata={"dagster/row_count": len(frame)})
+    return dg.Output(frame, metadata=_dimension_metadata(frame, listed))
 
 
-@dg.asset(deps=["clean_sales"], metadata={"primary_key": ["store_id"]}, op_tags=_after_the_forecast, **_dimension)
+@dg.asset(
+    deps=["clean_sales", "raw_stores"], metadata={"primary_key": ["store_id"]}, op_tags=_after_the_forecast,
+    **_dimension,
+)
 def dim_store(spark: PySparkResource, lake: LakeResource):
-    """Stores with the products they carry and their first and last sale."""
-    frame = store_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas()
-    frame = to_python_dates(frame, ["first_sale_date", "last_sale_date"])
+    """Every store with sales or in the store list: name, region, format and opening date from the list,
+    the products it carries and its first and last sale."""
+    sold = to_python_dates(
+        store_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas(), ["first_sale_date", "last_sale_date"]
+    )
+    listed = _listed(lake, "stores")
+    frame = store_table(sold, listed)
     DimStoreSchema.validate(frame, lazy=True)
-    return dg.Output(frame, metadata={"dagster/row_count": len(frame)})
+    return dg.Output(frame, metadata=_dimension_metadata(frame, listed))
 
 
 class DateDimensionConfig(dg.Config):

@@ -20,8 +20,10 @@ from nexgen_assets.lib.ingestion.contract import (
     MAX_FIELD_LENGTH,
     MAX_UNIT_PRICE,
     MISSING_ID_PLACEHOLDERS,
+    PRODUCT_LIST_COLUMNS,
     PROMO_WORDS,
     SALES_COLUMNS,
+    STORE_LIST_COLUMNS,
 )
 from nexgen_assets.lib.ingestion.mapping import MAPPING_REJECT
 from nexgen_assets.lib.ingestion.reader import RAW_LINE, ROW_NUMBER, SOURCE_FILE, trimmed
@@ -188,7 +190,8 @@ def clean_sales_lines(
 
 def _too_long(columns: list[str]) -> Column:
     """True where any of the id columns is longer than the warehouse stores."""
-    return F.greatest(*[F.coalesce(F.length(c), F.lit(0)) for c in columns]) > MAX_ID_LENGTH
+    lengths = [F.coalesce(F.length(c), F.lit(0)) for c in columns]
+    return (F.greatest(*lengths) if len(lengths) > 1 else lengths[0]) > MAX_ID_LENGTH
 
 
 def clean_inventory_snapshots(
@@ -226,6 +229,54 @@ def clean_inventory_snapshots(
         F.col("record"),
     )
     return _split(typed)
+
+
+def _clean_reference_list(
+    raw: DataFrame, columns: tuple[str, ...], typed: dict[str, Column], extra_rules: list[tuple[str, Column]]
+) -> tuple[DataFrame, DataFrame]:
+    """One row per id of a store or product list (`columns`, the id first), and the rows that cannot be used.
+
+    `typed` gives the typed value of a column from its text. The id gets the sales lines' normalisation
+    (`_with_ids`), so it matches them exactly. Among rows that break no other rule, the first of an id
+    (files by name, then row) is kept; a later exact copy is a duplicate_id, one with other values a
+    conflicting_id.
+    """
+    key = columns[0]
+    raw = _ensure_columns(raw, (*columns, RAW_LINE))
+    content = _content(raw)
+    frame = _with_ids(raw.select("*", _record(raw).alias("record")), (key,))
+    values = [(typed[c] if c in typed else F.col(c)).alias(c) for c in columns]
+    rules = [
+        *_read_problems(content),
+        (f"missing_{key}", F.col(key).isNull()),
+        ("bad_encoding", _bad_text(content)),
+        ("id_too_long", _too_long([key])),
+        *extra_rules,
+    ]
+    frame = frame.select(*values, SOURCE_FILE, ROW_NUMBER, "record", _first_failure(rules).alias("_problem"))
+    usable = F.col("_problem").isNull()
+    order = [SOURCE_FILE, ROW_NUMBER]
+    same_values = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in columns]
+    copies = [
+        ("duplicate_id", F.row_number().over(Window.partitionBy(usable, *same_values).orderBy(*order)) > 1),
+        ("conflicting_id", F.row_number().over(Window.partitionBy(usable, key).orderBy(*order)) > 1),
+    ]
+    frame = frame.withColumn("reason", F.coalesce(F.col("_problem"), _first_failure(copies)))
+    return _split(frame.select(*columns, SOURCE_FILE, ROW_NUMBER, "reason", "record"))
+
+
+def clean_store_list(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Stores from the store lists (STORE_LIST_COLUMNS, opening_date a date) and the rows that cannot be used."""
+    opening = F.col("opening_date").try_cast("date")
+    return _clean_reference_list(
+        raw, STORE_LIST_COLUMNS, {"opening_date": opening},
+        [("bad_opening_date", F.col("opening_date").isNotNull() & opening.isNull())],
+    )
+
+
+def clean_product_list(raw: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Products from the product lists (PRODUCT_LIST_COLUMNS, all text) and the rows that cannot be used."""
+    return _clean_reference_list(raw, PRODUCT_LIST_COLUMNS, {}, [])
 
 
 def rejects_by_reason(rejects: DataFrame) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from nexgen_assets.lib.grain import MAX_ID_LENGTH
@@ -22,6 +23,10 @@ INVENTORY_OPTIONAL = ("lead_time_days",)
 INVENTORY_COLUMNS = INVENTORY_REQUIRED + INVENTORY_OPTIONAL
 
 PROMOTION_COLUMNS = ("store_id", "product_id", "start_date", "end_date", "discount")
+
+STORE_LIST_COLUMNS = ("store_id", "store_name", "region", "format", "opening_date")
+PRODUCT_LIST_COLUMNS = ("product_id", "product_name", "brand", "category", "subcategory", "size")
+"""The optional store and product lists: the id is required, every other column optional."""
 
 SOURCE_FILE = "source_file"
 ROW_NUMBER = "row_number"
@@ -43,6 +48,10 @@ PROMO_WORDS = {"true": 1, "yes": 1, "false": 0, "no": 0}
 SUPPORTED_SUFFIXES = (".csv.gz", ".csv", ".parquet", ".jsonl")
 INVENTORY_PREFIX = "inventory_"
 PROMOTIONS_PREFIX = "promotions_"
+REFERENCE_LISTS = ("stores", "products")
+"""Landed files named `stores*` or `products*` (the word, then `.`, `_`, `-` or a space) are the store and product
+lists: reference data read whole at every refresh, never order lines."""
+_REFERENCE_NAME = re.compile(rf"({'|'.join(REFERENCE_LISTS)})[._\- ]")
 
 REJECT_REASONS = {
     "missing_order_id": "order_id is empty, blank or a placeholder such as NULL or N/A",
@@ -79,6 +88,15 @@ REJECT_REASONS = {
         "start_date or end_date is not a date, is before the earliest plausible date, or end_date is before start_date"
     ),
     "bad_discount": "discount is not a fraction in [0, 1)",
+    "bad_opening_date": "opening_date is not an ISO 8601 date",
+    "duplicate_id": (
+        "the same store_id (store list) or product_id (product list) as an earlier row, with the same values;"
+        " the earlier row is kept"
+    ),
+    "conflicting_id": (
+        "the same store_id (store list) or product_id (product list) as an earlier row (files by name, then row),"
+        " but with other values; the earlier row is kept"
+    ),
 }
 
 
@@ -107,6 +125,20 @@ def is_inventory_file(path: str | Path) -> bool:
 def is_promotion_file(path: str | Path) -> bool:
     """A promotion calendar: read whole into the plan of known future promotions, not ingested as order lines."""
     return Path(path).name.lower().startswith(PROMOTIONS_PREFIX)
+
+
+def reference_list(path: str | Path) -> str | None:
+    """The list a landed file is: "stores" or "products" (`stores.csv`, `products_2025.parquet`...), else None."""
+    match = _REFERENCE_NAME.match(Path(path).name.lower())
+    return match.group(1) if match else None
+
+
+def landing_kind(path: str | Path) -> str:
+    """What a landed file is read as: "promotions", "stores" or "products" (read whole at every refresh), or
+    "data" (order lines or stock snapshots, one partition per file)."""
+    if is_promotion_file(path):
+        return "promotions"
+    return reference_list(path) or "data"
 
 
 def is_landable(path: str | Path) -> bool:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexgen_assets.lib.ingestion.contract import is_landable, is_promotion_file
+from nexgen_assets.lib.ingestion.contract import is_landable, landing_kind
 
 SETTLE_SECONDS = 2.0
 MAX_FILES_PER_SCAN = 100
@@ -78,8 +78,9 @@ class LandingScan:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def scan_landing(incoming: Path, promotions: bool = False) -> LandingScan:
-    """Data files in the landing folder (order lines and stock, or the promotion calendars), and refused entries.
+def scan_landing(incoming: Path, kind: str = "data") -> LandingScan:
+    """Files of one `landing_kind` in the landing folder, and refused entries: "data" (order lines and stock,
+    one partition each), or the files read whole at every refresh ("promotions", "stores", "products").
 
     Never follows a link and never raises for one entry: a file that vanishes between
     listing and stat is skipped, one that cannot be stat'ed is refused with the reason.
@@ -96,11 +97,11 @@ def scan_landing(incoming: Path, promotions: bool = False) -> LandingScan:
             if shown != name:
                 scan.refused[shown] = "file name is not valid UTF-8: rename the file"
                 continue
-            kind = next((what for suffix, what in NOT_READ_SUFFIXES.items() if name.lower().endswith(suffix)), None)
-            if kind:
-                scan.refused[name] = f"is {kind}, which is not read: export it as CSV (UTF-8), Parquet or JSON Lines"
+            not_read = next((what for suffix, what in NOT_READ_SUFFIXES.items() if name.lower().endswith(suffix)), None)
+            if not_read:
+                scan.refused[name] = f"is {not_read}, which is not read: export it as CSV (UTF-8), Parquet or JSON Lines"
                 continue
-            if not is_landable(name) or is_promotion_file(name) != promotions:
+            if not is_landable(name) or landing_kind(name) != kind:
                 continue
             try:
                 status = entry.stat(follow_symlinks=False)

@@ -39,7 +39,7 @@ class PromotionCalendar:
 
 def promotion_files(incoming: Path) -> list[Path]:
     """The finished promotions_* files in the landing folder, by name (links and unreadable files refused)."""
-    return [incoming / entry.name for entry in scan_landing(incoming, promotions=True).files]
+    return [incoming / entry.name for entry in scan_landing(incoming, kind="promotions").files]
 
 
 def _read_text_frame(path: Path) -> pd.DataFrame:

@@ -108,31 +108,75 @@ class SalesFeaturesSchema(pa_ps.DataFrameModel):
         unique = ["store_id", "product_id", "date"]
 
 
-class DimProductSchema(pa_pd.DataFrameModel):
+class StoreListSchema(pa_pd.DataFrameModel):
+    """Accepted rows of the store lists (`stores*` files): one per store_id."""
+
     class Config:
         coerce = True
+        strict = True
+
+    store_id: Series[str] = pa_pd.Field(unique=True)
+    store_name: Series[str] = pa_pd.Field(nullable=True)
+    region: Series[str] = pa_pd.Field(nullable=True)
+    format: Series[str] = pa_pd.Field(nullable=True)
+    opening_date: Series[pa_pd.DateTime] = pa_pd.Field(nullable=True, coerce=True)
+    source_file: Series[str]
+    row_number: Series[int] = pa_pd.Field(ge=1)
+
+
+class ProductListSchema(pa_pd.DataFrameModel):
+    """Accepted rows of the product lists (`products*` files): one per product_id."""
+
+    class Config:
+        coerce = True
+        strict = True
+
+    product_id: Series[str] = pa_pd.Field(unique=True)
+    product_name: Series[str] = pa_pd.Field(nullable=True)
+    brand: Series[str] = pa_pd.Field(nullable=True)
+    category: Series[str] = pa_pd.Field(nullable=True)
+    subcategory: Series[str] = pa_pd.Field(nullable=True)
+    size: Series[str] = pa_pd.Field(nullable=True)
+    source_file: Series[str]
+    row_number: Series[int] = pa_pd.Field(ge=1)
+
+
+class DimProductSchema(pa_pd.DataFrameModel):
+    """Every product sold or listed; sale dates and price are null for a listed product never sold."""
+
+    class Config:
+        coerce = True
+        strict = True
 
     product_id: Series[str] = pa_pd.Field(unique=True)
     product_name: Series[str] = pa_pd.Field(nullable=True)
     category: Series[str] = pa_pd.Field(nullable=True)
-    first_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(coerce=True)
-    last_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(coerce=True)
-    total_quantity: Series[float]
-    total_revenue: Series[float]
-    current_price: Series[float] = pa_pd.Field(ge=0)
+    brand: Series[str] = pa_pd.Field(nullable=True)
+    subcategory: Series[str] = pa_pd.Field(nullable=True)
+    size: Series[str] = pa_pd.Field(nullable=True)
+    first_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(nullable=True, coerce=True)
+    last_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(nullable=True, coerce=True)
+    current_price: Series[float] = pa_pd.Field(ge=0, nullable=True)
+    has_sales: Series[bool]
 
 
 class DimStoreSchema(pa_pd.DataFrameModel):
+    """Every store with sales or listed; a listed store without sales has no sale dates and 0 products."""
+
     class Config:
         coerce = True
+        strict = True
 
     store_id: Series[str] = pa_pd.Field(unique=True)
-    first_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(coerce=True)
-    last_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(coerce=True)
-    product_count: Series[int] = pa_pd.Field(ge=1)
-    total_quantity: Series[float]
-    total_revenue: Series[float]
+    store_name: Series[str] = pa_pd.Field(nullable=True)
+    region: Series[str] = pa_pd.Field(nullable=True)
+    format: Series[str] = pa_pd.Field(nullable=True)
+    opening_date: Series[pa_pd.DateTime] = pa_pd.Field(nullable=True, coerce=True)
+    first_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(nullable=True, coerce=True)
+    last_sale_date: Series[pa_pd.DateTime] = pa_pd.Field(nullable=True, coerce=True)
+    product_count: Series[int] = pa_pd.Field(ge=0)
     is_online: Series[bool]
+    has_sales: Series[bool]
 
 
 class DimDateSchema(pa_pd.DataFrameModel):

@@ -32,28 +32,37 @@ CREATE TABLE dbo.dim_date (
 );
 GO
 
+-- dim_product and dim_store hold every product and store sold or in the optional product and store
+-- lists (has_sales = 0 for one only listed). They no longer carry all-time totals: measures sum
+-- fact_sales_daily. A warehouse created before keeps its total_quantity and total_revenue columns
+-- (the publisher never drops one), left NULL from then on; a DBA may drop them.
 IF OBJECT_ID(N'dbo.dim_product', N'U') IS NULL
 CREATE TABLE dbo.dim_product (
     product_id      NVARCHAR(128)  NOT NULL PRIMARY KEY,
     product_name    NVARCHAR(400)  NULL,
     category        NVARCHAR(400)  NULL,
+    brand           NVARCHAR(400)  NULL,
+    subcategory     NVARCHAR(400)  NULL,
+    [size]          NVARCHAR(400)  NULL,
     first_sale_date DATE           NULL,
     last_sale_date  DATE           NULL,
-    total_quantity  FLOAT(53)      NULL,
-    total_revenue   DECIMAL(19, 4) NULL,
-    current_price   DECIMAL(19, 4) NULL
+    current_price   DECIMAL(19, 4) NULL,
+    has_sales       BIT            NULL
 );
 GO
 
 IF OBJECT_ID(N'dbo.dim_store', N'U') IS NULL
 CREATE TABLE dbo.dim_store (
     store_id        NVARCHAR(128)  NOT NULL PRIMARY KEY,
+    store_name      NVARCHAR(400)  NULL,
+    region          NVARCHAR(400)  NULL,
+    [format]        NVARCHAR(400)  NULL,
+    opening_date    DATE           NULL,
     first_sale_date DATE           NULL,
     last_sale_date  DATE           NULL,
     product_count   BIGINT         NULL,
-    total_quantity  FLOAT(53)      NULL,
-    total_revenue   DECIMAL(19, 4) NULL,
-    is_online       BIT            NULL
+    is_online       BIT            NULL,
+    has_sales       BIT            NULL
 );
 GO
 

@@ -69,3 +69,37 @@ def test_a_partition_key_reaches_only_a_file_in_the_landing_folder_or_the_config
         result, failure = _ingest(resources, key)
         assert not result.success and message in failure, (key, failure)
     assert not resources["lake"].exists("raw_sales")
+
+
+def test_store_and_product_lists_land_with_their_rejects_and_name_the_dimensions(home, resources):
+    incoming = home / "incoming"
+    (incoming / "sales_a.csv").write_text(
+        "order_id,order_ts,store_id,product_id,product_name,quantity,unit_price\n"
+        "A1,2025-01-03,S1,P1,tea,2,3.5\nA2,2025-01-04,S2,P2,soap,1,1.0\n"
+    )
+    (incoming / "stores.csv").write_text(
+        "store_id,store_name,region,format,opening_date\nS1,Main Street,North,mall,2019-05-01\n"
+        "S9,New Town,South,outlet,2026-03-01\nNULL,Ghost,,,\nS1,Main St,North,mall,2019-05-01\n"
+    )
+    (incoming / "products.csv").write_text("product_id,product_name,brand\nP1,Green tea,Leafy\n")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("sales_files", ["sales_a.csv"])
+    assert dg.materialize(by_key(["raw_sales", "clean_sales"]), resources=resources, instance=instance,
+                          partition_key="sales_a.csv").success
+
+    result = dg.materialize(by_key(["raw_stores", "raw_products", "dim_store", "dim_product"]), resources=resources,
+                            instance=instance)
+
+    found = {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert (found["raw_stores"]["rows_read"].value, found["raw_stores"]["rows_accepted"].value) == (4, 2)
+    assert found["store_rejects"]["by_reason"].value == {"missing_store_id": 1, "conflicting_id": 1}
+    assert set(found["raw_stores"]["content_sha256"].value) == {"stores.csv"}
+    assert found["dim_store"]["without_sales"].value == 1 and found["dim_store"]["listed"].value == 2
+    warehouse = resources["warehouse"]
+    stores = warehouse.read_table("dim_store").set_index("store_id")
+    assert stores["store_name"].to_dict() == {"S1": "Main Street", "S2": None, "S9": "New Town"}
+    assert stores["has_sales"].astype(bool).to_dict() == {"S1": True, "S2": True, "S9": False}
+    products = warehouse.read_table("dim_product").set_index("product_id")
+    assert products["product_name"].to_dict() == {"P1": "Green tea", "P2": "soap"}
+    assert {"total_quantity", "total_revenue"}.isdisjoint(products.columns)
+    assert "stores.csv" not in instance.get_dynamic_partitions("sales_files")

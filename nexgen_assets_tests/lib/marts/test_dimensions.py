@@ -1,13 +1,26 @@
-"""Product and store dimensions from cleaned order lines (latest names and prices, first and last sale, totals);
-the date dimension (ISO weeks, fiscal fields, holidays)."""
+"""Product and store dimensions from cleaned order lines (latest names and prices, first and last sale) joined with
+the store and product lists; the date dimension (ISO weeks, fiscal fields, holidays)."""
 
 import datetime as dt
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from nexgen_assets.lib.features.calendar import PUBLIC_HOLIDAY, RETAIL_EVENT, HolidayCalendar
-from nexgen_assets.lib.marts.dimensions import date_dimension, date_span, product_dimension, store_dimension
-from nexgen_assets.lib.quality.schemas import DimDateSchema
+from nexgen_assets.lib.marts.dimensions import (
+    DIM_PRODUCT_COLUMNS,
+    DIM_STORE_COLUMNS,
+    date_dimension,
+    date_span,
+    product_dimension,
+    product_table,
+    store_dimension,
+    store_table,
+)
+from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
+from nexgen_assets.lib.storage import warehouse as wh
+from nexgen_assets.lib.storage.warehouse import to_python_dates
 
 SCHEMA = (
     "order_id string, order_ts timestamp, order_date date, store_id string, product_id string, "
@@ -38,10 +51,9 @@ def test_product_dimension_keeps_the_latest_known_name_and_the_latest_price(spar
     tea = products["P1"]
     assert (tea["product_name"], tea["category"]) == ("Green tea", "grocery")
     assert (tea["first_sale_date"], tea["last_sale_date"]) == (dt.date(2025, 1, 3), dt.date(2025, 1, 9))
-    assert tea["total_quantity"] == 6.0 and tea["total_revenue"] == 10.75 and tea["current_price"] == 2.0
-    soap = products["P2"]
-    assert soap["total_quantity"] == 3.0 and soap["total_revenue"] == 2.97 and soap["current_price"] == 0.99
+    assert tea["current_price"] == 2.0 and products["P2"]["current_price"] == 0.99
     assert set(products) == {"P1", "P2"}
+    assert not {"total_quantity", "total_revenue"} & set(tea), "all-time totals are measures over the facts"
 
 
 def test_store_dimension_counts_products_and_flags_the_online_store(spark):
@@ -49,9 +61,93 @@ def test_store_dimension_counts_products_and_flags_the_online_store(spark):
     assert set(stores) == {"S1", "ONLINE"}
     shop = stores["S1"]
     assert (shop["first_sale_date"], shop["last_sale_date"]) == (dt.date(2025, 1, 3), dt.date(2025, 1, 6))
-    assert shop["product_count"] == 2 and shop["total_quantity"] == 6.0 and shop["total_revenue"] == 7.72
+    assert shop["product_count"] == 2 and stores["ONLINE"]["product_count"] == 1
     assert not shop["is_online"] and stores["ONLINE"]["is_online"]
-    assert stores["ONLINE"]["product_count"] == 1 and stores["ONLINE"]["total_revenue"] == 6.0
+    assert not {"total_quantity", "total_revenue"} & set(shop)
+
+
+STORE_LIST = pd.DataFrame({
+    "store_id": ["S1", "S9"], "store_name": ["Main Street", "New Town"], "region": ["North", None],
+    "format": ["mall", "outlet"], "opening_date": [dt.date(2019, 5, 1), None],
+    "source_file": "stores.csv", "row_number": [1, 2],
+})
+PRODUCT_LIST = pd.DataFrame({
+    "product_id": ["P1", "P3"], "product_name": ["Darjeeling 500 g", "Cola"], "brand": ["Leafy", "Fizz"],
+    "category": ["tea", "drinks"], "subcategory": ["black tea", None], "size": ["500 g", "1 l"],
+    "source_file": "products.csv", "row_number": [1, 2],
+})
+
+
+def _sold(dimension, spark):
+    return to_python_dates(dimension(_lines(spark)).toPandas(), ["first_sale_date", "last_sale_date"])
+
+
+def test_a_store_list_names_the_stores_and_adds_the_ones_without_sales(spark):
+    stores = store_table(_sold(store_dimension, spark), STORE_LIST)
+    DimStoreSchema.validate(stores, lazy=True)
+    assert list(stores.columns) == list(DIM_STORE_COLUMNS)
+    by_id = stores.set_index("store_id")
+    assert list(by_id.index) == ["ONLINE", "S1", "S9"]
+    main = by_id.loc["S1"]
+    assert (main["store_name"], main["region"], main["format"], main["opening_date"]) == (
+        "Main Street", "North", "mall", dt.date(2019, 5, 1))
+    assert main["has_sales"] and main["product_count"] == 2 and main["first_sale_date"] == dt.date(2025, 1, 3)
+    online = by_id.loc["ONLINE"]
+    assert online["store_name"] is None and online["has_sales"] and online["is_online"]
+    listed_only = by_id.loc["S9"]
+    assert not listed_only["has_sales"] and listed_only["product_count"] == 0 and not listed_only["is_online"]
+    assert listed_only["first_sale_date"] is None and pd.isna(listed_only["opening_date"])
+    assert listed_only["store_name"] == "New Town"
+
+
+def test_without_a_store_list_the_stores_are_those_sold_with_empty_attributes(spark):
+    sold = _sold(store_dimension, spark)
+    for listed in (None, STORE_LIST.iloc[0:0]):
+        stores = store_table(sold, listed)
+        DimStoreSchema.validate(stores, lazy=True)
+        assert list(stores.columns) == list(DIM_STORE_COLUMNS) and stores["has_sales"].all()
+        assert stores[["store_name", "region", "format", "opening_date"]].isna().all().all()
+        assert str(stores["opening_date"].dtype) == "date32[day][pyarrow]", "DATE in the warehouse even when empty"
+
+
+def test_a_product_list_name_wins_over_sales_and_the_sales_category_over_the_list(spark):
+    products = product_table(_sold(product_dimension, spark), PRODUCT_LIST)
+    DimProductSchema.validate(products, lazy=True)
+    assert list(products.columns) == list(DIM_PRODUCT_COLUMNS)
+    by_id = products.set_index("product_id")
+    tea = by_id.loc["P1"]
+    assert (tea["product_name"], tea["category"], tea["brand"], tea["subcategory"], tea["size"]) == (
+        "Darjeeling 500 g", "grocery", "Leafy", "black tea", "500 g")
+    soap = by_id.loc["P2"]
+    assert (soap["product_name"], soap["brand"], soap["has_sales"]) == ("Soap", None, True)
+    cola = by_id.loc["P3"]
+    assert (cola["product_name"], cola["category"], cola["has_sales"]) == ("Cola", "drinks", False)
+    assert cola["first_sale_date"] is None and pd.isna(cola["current_price"])
+    unlisted = product_table(_sold(product_dimension, spark))
+    assert unlisted.set_index("product_id").loc["P1", "product_name"] == "Green tea"
+    assert unlisted[["brand", "subcategory", "size"]].isna().all().all() and unlisted["has_sales"].all()
+
+
+def test_dimensions_publish_over_a_warehouse_that_still_has_the_total_columns(spark, engine):
+    old_store = _sold(store_dimension, spark).assign(total_quantity=6.0, total_revenue=7.72)
+    wh.replace_table(engine, "dim_store", old_store, primary_key=("store_id",))
+    old_product = _sold(product_dimension, spark).assign(total_quantity=6.0, total_revenue=10.75)
+    wh.replace_table(engine, "dim_product", old_product, primary_key=("product_id",))
+
+    assert wh.replace_table(engine, "dim_store", store_table(_sold(store_dimension, spark), STORE_LIST), ("store_id",)) == 3
+    products = product_table(_sold(product_dimension, spark), PRODUCT_LIST)
+    assert wh.replace_table(engine, "dim_product", products, ("product_id",)) == 3
+
+    stores = wh.read_table(engine, "dim_store").set_index("store_id")
+    assert stores[["total_quantity", "total_revenue"]].isna().all().all(), "kept by the publisher, left null"
+    assert stores.loc["S9", "store_name"] == "New Town" and not stores.loc["S9", "has_sales"]
+    assert pd.Timestamp(stores.loc["S1", "opening_date"]).date() == dt.date(2019, 5, 1)
+    published = wh.read_table(engine, "dim_product").set_index("product_id")
+    assert published[["total_quantity", "total_revenue"]].isna().all().all()
+    assert published.loc["P1", "product_name"] == "Darjeeling 500 g" and published.loc["P3", "brand"] == "Fizz"
+    columns = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns("dim_store")}
+    assert isinstance(columns["opening_date"], sa.Date) and isinstance(columns["store_name"], sa.String)
+    assert isinstance(columns["has_sales"], (sa.Boolean, sa.Integer))
 
 
 def test_date_dimension_has_iso_weeks_fiscal_fields_and_holidays():
