@@ -244,3 +244,80 @@ GO
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'ix_sales_rejects_source_file')
 CREATE INDEX ix_sales_rejects_source_file ON dbo.sales_rejects (source_file);
 GO
+
+-- Relationships (facts to dimensions), declared so Power BI and database tools see the star.
+-- They are not enforced (WITH NOCHECK, then NOCHECK CONSTRAINT): the platform publishes each
+-- table in its own short transaction, and a fact may name a product for a moment before its
+-- dimension row is published. The Power BI project in powerbi/ defines the same relationships.
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_sales_daily_date')
+    ALTER TABLE dbo.fact_sales_daily WITH NOCHECK
+        ADD CONSTRAINT fk_fact_sales_daily_date FOREIGN KEY ([date]) REFERENCES dbo.dim_date ([date]);
+ALTER TABLE dbo.fact_sales_daily NOCHECK CONSTRAINT fk_fact_sales_daily_date;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_sales_daily_product_id')
+    ALTER TABLE dbo.fact_sales_daily WITH NOCHECK
+        ADD CONSTRAINT fk_fact_sales_daily_product_id FOREIGN KEY (product_id) REFERENCES dbo.dim_product (product_id);
+ALTER TABLE dbo.fact_sales_daily NOCHECK CONSTRAINT fk_fact_sales_daily_product_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_sales_daily_store_id')
+    ALTER TABLE dbo.fact_sales_daily WITH NOCHECK
+        ADD CONSTRAINT fk_fact_sales_daily_store_id FOREIGN KEY (store_id) REFERENCES dbo.dim_store (store_id);
+ALTER TABLE dbo.fact_sales_daily NOCHECK CONSTRAINT fk_fact_sales_daily_store_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_date')
+    ALTER TABLE dbo.fact_forecast WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_date FOREIGN KEY ([date]) REFERENCES dbo.dim_date ([date]);
+ALTER TABLE dbo.fact_forecast NOCHECK CONSTRAINT fk_fact_forecast_date;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_product_id')
+    ALTER TABLE dbo.fact_forecast WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_product_id FOREIGN KEY (product_id) REFERENCES dbo.dim_product (product_id);
+ALTER TABLE dbo.fact_forecast NOCHECK CONSTRAINT fk_fact_forecast_product_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_store_id')
+    ALTER TABLE dbo.fact_forecast WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_store_id FOREIGN KEY (store_id) REFERENCES dbo.dim_store (store_id);
+ALTER TABLE dbo.fact_forecast NOCHECK CONSTRAINT fk_fact_forecast_store_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_levels_date')
+    ALTER TABLE dbo.fact_forecast_levels WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_levels_date FOREIGN KEY ([date]) REFERENCES dbo.dim_date ([date]);
+ALTER TABLE dbo.fact_forecast_levels NOCHECK CONSTRAINT fk_fact_forecast_levels_date;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_accuracy_date')
+    ALTER TABLE dbo.fact_forecast_accuracy WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_accuracy_date FOREIGN KEY ([date]) REFERENCES dbo.dim_date ([date]);
+ALTER TABLE dbo.fact_forecast_accuracy NOCHECK CONSTRAINT fk_fact_forecast_accuracy_date;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_accuracy_product_id')
+    ALTER TABLE dbo.fact_forecast_accuracy WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_accuracy_product_id FOREIGN KEY (product_id) REFERENCES dbo.dim_product (product_id);
+ALTER TABLE dbo.fact_forecast_accuracy NOCHECK CONSTRAINT fk_fact_forecast_accuracy_product_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_forecast_accuracy_store_id')
+    ALTER TABLE dbo.fact_forecast_accuracy WITH NOCHECK
+        ADD CONSTRAINT fk_fact_forecast_accuracy_store_id FOREIGN KEY (store_id) REFERENCES dbo.dim_store (store_id);
+ALTER TABLE dbo.fact_forecast_accuracy NOCHECK CONSTRAINT fk_fact_forecast_accuracy_store_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_inventory_plan_product_id')
+    ALTER TABLE dbo.fact_inventory_plan WITH NOCHECK
+        ADD CONSTRAINT fk_fact_inventory_plan_product_id FOREIGN KEY (product_id) REFERENCES dbo.dim_product (product_id);
+ALTER TABLE dbo.fact_inventory_plan NOCHECK CONSTRAINT fk_fact_inventory_plan_product_id;
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.foreign_keys WHERE name = N'fk_fact_inventory_plan_store_id')
+    ALTER TABLE dbo.fact_inventory_plan WITH NOCHECK
+        ADD CONSTRAINT fk_fact_inventory_plan_store_id FOREIGN KEY (store_id) REFERENCES dbo.dim_store (store_id);
+ALTER TABLE dbo.fact_inventory_plan NOCHECK CONSTRAINT fk_fact_inventory_plan_store_id;
+GO

@@ -17,6 +17,7 @@ from nexgen_assets.lib.evaluation.metrics import error_sums
 from nexgen_assets.lib.forecasts.inventory_plan import STATUSES, plan_inventory
 from nexgen_assets.lib.marts.dimensions import product_dimension, product_table, store_dimension, store_table
 from nexgen_assets.lib.marts.semantic_model import (
+    DDL,
     MODEL_TABLES,
     STOCKOUT_RISK,
     Connection,
@@ -218,6 +219,20 @@ def test_relationships_run_many_to_one_from_the_facts_to_existing_dimension_keys
     assert {(f, d) for f, d in pairs if f == "fact_inventory_plan"} == {("fact_inventory_plan", "dim_product"),
                                                                      ("fact_inventory_plan", "dim_store")}
     assert len(pairs) == len(model.relationships)
+
+
+def test_the_sql_server_script_declares_every_relationship_of_the_model_as_a_foreign_key(generated):
+    script = DDL.read_text()
+    declared = set(re.findall(
+        r"ALTER TABLE dbo\.(\w+) WITH NOCHECK\s+ADD CONSTRAINT (\w+) FOREIGN KEY \(\[?(\w+)\]?\) "
+        r"REFERENCES dbo\.(\w+) \(\[?(\w+)\]?\);", script,
+    ))
+    disabled = set(re.findall(r"ALTER TABLE dbo\.(\w+) NOCHECK CONSTRAINT (\w+);", script))
+    modelled = {(r.from_table, r.from_column, r.to_table, r.to_column) for r in semantic_model(ddl_tables()).relationships}
+
+    assert {(table, column, target, key) for table, _, column, target, key in declared} == modelled
+    assert {(table, name) for table, name, *_ in declared} == disabled, "declared for tools, never enforced"
+    assert len(modelled) == len(read_model(generated).relationships) == 12
 
 
 def test_every_dax_reference_is_an_existing_column_or_measure(generated):
