@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nexgen_assets.lib.cleaning.daily import DAILY_FLAGS
 from nexgen_assets.lib.evaluation.live_accuracy import forecasts_with_actuals, score_points
 from nexgen_assets.lib.features.feature_table import DEMAND_LAGS, LAGS, ROLLING_WINDOWS, all_feature_columns
 from nexgen_assets.lib.marts.dimensions import date_dimension
@@ -30,7 +31,7 @@ def _facts() -> pd.DataFrame:
 def publish_known_marts(engine) -> pd.DataFrame:
     """Two series of 60 known days, the date dimension and one forecast run; returns the facts."""
     facts = _facts()
-    wh.replace_table(engine, "fact_sales_daily", facts, ("store_id", "product_id", "date"))
+    wh.replace_table(engine, "fact_sales_daily", wh.as_flags(facts, DAILY_FLAGS), ("store_id", "product_id", "date"))
     wh.replace_table(engine, "dim_product", pd.DataFrame(
         {"product_id": ["P1", "P2"], "product_name": ["Tea", "Soap"], "category": ["grocery", "household"]}))
     wh.replace_table(engine, "dim_date", date_dimension(D0, D0 + dt.timedelta(days=120)), ("date",))

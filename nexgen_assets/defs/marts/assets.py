@@ -10,6 +10,7 @@ from pydantic import Field
 from pyspark.sql import functions as F
 
 from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
+from nexgen_assets.lib.cleaning.daily import DAILY_FLAGS
 from nexgen_assets.lib.features.calendar import FiscalCalendar
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
 from nexgen_assets.lib.marts.dimensions import (
@@ -24,7 +25,7 @@ from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_pa
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
 from nexgen_assets.lib.storage.lake import parquet_batches
-from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, to_python_dates
+from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, as_flags, to_python_dates
 from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
 from nexgen_assets.settings import current
 
@@ -125,7 +126,7 @@ def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.Mat
     started = time.perf_counter()
     rows = warehouse.replace_table(
         "fact_sales_daily",
-        parquet_batches(lake.table_path("daily_sales"), CHUNK_ROWS),
+        (as_flags(batch, DAILY_FLAGS) for batch in parquet_batches(lake.table_path("daily_sales"), CHUNK_ROWS)),
         primary_key=("store_id", "product_id", "date"),
         indexes=[("date",)],
     )

@@ -40,6 +40,10 @@ def distinct_lines(clean_sales: DataFrame) -> DataFrame:
     return clean_sales.dropDuplicates(list(LINE_IDENTITY))
 
 
+DAILY_FLAGS = ("promo", "stockout")
+"""daily_sales columns that are 0/1 flags (integers in the lake for the features, BIT in the warehouse)."""
+
+
 def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> DataFrame:
     """Daily net quantity, revenue, average price, promo, stock on hand and a stockout flag.
 

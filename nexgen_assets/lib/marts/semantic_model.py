@@ -214,8 +214,8 @@ MEASURES = (
              "Revenue net of returns."),
     _measure("fact_sales_daily", "Average Price", "DIVIDE([Revenue], [Sales Qty])", "#,0.00", "Sales",
              "Revenue per unit, both net of returns."),
-    _measure("fact_sales_daily", "Stockout Days", "SUM('fact_sales_daily'[stockout])", "#,0", "Inventory",
-             "Store-product days that ended out of stock."),
+    _measure("fact_sales_daily", "Stockout Days", "SUMX('fact_sales_daily', IF('fact_sales_daily'[stockout], 1, 0))",
+             "#,0", "Inventory", "Store-product days that ended out of stock (the flag is BIT, or 0/1 in older tables)."),
     _measure("fact_sales_daily", "Sales Qty Previous Period",
              "VAR PeriodDays = DATEDIFF(MIN('dim_date'[date]), MAX('dim_date'[date]), DAY) + 1\n"
              "RETURN CALCULATE([Sales Qty], DATEADD('dim_date'[date], -PeriodDays, DAY))",

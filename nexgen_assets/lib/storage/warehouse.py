@@ -257,21 +257,31 @@ def _column_family(sql: sa.types.TypeEngine) -> str | None:
 def check_columns(table: str, existing: dict[str, sa.types.TypeEngine], frame: pd.DataFrame) -> None:
     """Refuse a frame column whose values the table's column of that name cannot hold.
 
-    Families must match (numbers, booleans, dates/times, text); a text column takes anything.
-    All-null and mixed frame columns, and column types outside those families, are not checked.
+    Families must match (numbers, booleans, dates/times, text); a text column takes anything, and
+    a number column takes flags as 0 and 1 (a warehouse made before a flag became BIT keeps working).
+    Empty, all-null and mixed frame columns, and column types outside those families, are not checked.
     """
     for column in frame.columns:
-        if column not in existing:
+        if column not in existing or not frame[column].notna().any():
             continue
         have = _column_family(existing[column])
         given = _FAMILY_OF_VALUES.get(pd.api.types.infer_dtype(frame[column], skipna=True))
-        if have in (None, "text", given) or given is None:
+        if have in (None, "text", given) or given is None or (have, given) == ("number", "boolean"):
             continue
         raise IncompatibleColumnError(
             f"cannot publish to {table}: column {column!r} is {existing[column]} ({have}) in the warehouse, "
             f"but the data holds {given} values. Convert the column in the asset that produces it, or have the "
             f"DBA change, rename or drop the warehouse column; the publisher never drops a table."
         )
+
+
+def _as_existing(frame: pd.DataFrame, existing: dict[str, sa.types.TypeEngine] | None) -> pd.DataFrame:
+    """Flags bound for a number column (a table made before they became BIT) as 0 and 1."""
+    flags = [
+        c for c in frame.columns
+        if existing and c in existing and _column_family(existing[c]) == "number" and pd.api.types.is_bool_dtype(frame[c])
+    ]
+    return frame.astype({c: "Int64" for c in flags}) if flags else frame
 
 
 def _existing_columns(conn: Connection, name: str, schema: str | None) -> dict[str, sa.types.TypeEngine] | None:
@@ -387,7 +397,7 @@ def replace_table(
             for chunk in itertools.chain([first], chunks):
                 if len(chunk):
                     with conn.begin():
-                        bulk_insert(conn, staging, chunk[columns])
+                        bulk_insert(conn, staging, _as_existing(chunk[columns], existing))
                     rows += len(chunk)
             _add_missing_columns(conn, target, existing)
             with _writing(conn):
@@ -426,7 +436,7 @@ def replace_rows(
             for key in records(keys):
                 conn.execute(target.delete().where(sa.and_(*[target.c[k] == v for k, v in key.items()])))
             for chunk in _chunks(frame):
-                bulk_insert(conn, target, chunk)
+                bulk_insert(conn, target, _as_existing(chunk, existing))
     return len(frame)
 
 
@@ -501,6 +511,18 @@ def row_count(engine: Engine, name: str, schema: str | None = None) -> int:
     table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)
     with engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def as_flags(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """0/1 columns as nullable booleans, so they land as BIT (SQL Server) or BOOLEAN; any other value raises."""
+    frame = frame.copy()
+    for col in columns:
+        values = frame[col]
+        odd = values[values.notna() & ~values.isin([0, 1])]
+        if len(odd):
+            raise ValueError(f"{col}: flag values must be 0 or 1, found {odd.iloc[0]}")
+        frame[col] = values.astype("boolean")
+    return frame
 
 
 def to_python_dates(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

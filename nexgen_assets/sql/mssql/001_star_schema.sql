@@ -76,9 +76,9 @@ CREATE TABLE dbo.fact_sales_daily (
     units_returned  FLOAT(53)      NULL,
     revenue         DECIMAL(19, 4) NULL,
     avg_price       DECIMAL(19, 4) NULL,
-    promo           BIGINT         NULL,
+    promo           BIT            NULL,
     stock_on_hand   FLOAT(53)      NULL,
-    stockout        BIGINT         NULL,
+    stockout        BIT            NULL,
     CONSTRAINT pk_fact_sales_daily PRIMARY KEY (store_id, product_id, [date])
 );
 GO

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from nexgen_assets.lib.cleaning.daily import DAILY_FLAGS
 from nexgen_assets.lib.marts.dashboard import Bounds, dashboard_data, render_dashboard, write_dashboard
 from nexgen_assets.lib.marts.dimensions import date_dimension
 from nexgen_assets.lib.marts.views import apply_views
@@ -97,7 +98,7 @@ def publish_shop(engine) -> pd.DataFrame:
             rows.append((store, product, SHOP_START + dt.timedelta(days=k), q, q, 0.0, q * price, price, 0, stock, 0))
     facts = pd.DataFrame(rows, columns=["store_id", "product_id", "date", "quantity", "units_sold", "units_returned",
                                         "revenue", "avg_price", "promo", "stock_on_hand", "stockout"])
-    wh.replace_table(engine, "fact_sales_daily", facts, ("store_id", "product_id", "date"))
+    wh.replace_table(engine, "fact_sales_daily", wh.as_flags(facts, DAILY_FLAGS), ("store_id", "product_id", "date"))
     wh.replace_table(engine, "dim_product", pd.DataFrame({
         "product_id": ["P1", "P2", "P3", "P4"], "product_name": ["Tea", "Soap", HOSTILE_PRODUCT, None],
         "category": ["grocery", "household", "grocery", None]}))

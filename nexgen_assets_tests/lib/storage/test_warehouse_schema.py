@@ -98,6 +98,27 @@ def sql_server_2022():
     return dialect
 
 
+def test_flags_land_as_booleans_and_a_table_made_with_integer_flags_keeps_taking_them(engine):
+    flags = pd.DataFrame({"product_id": ["P1", "P2", "P3"], "promo": [0, 1, 1], "stockout": [1, 0, None]})
+    published = wh.as_flags(flags, ("promo", "stockout"))
+    assert published["promo"].tolist() == [False, True, True] and published["stockout"].isna().tolist() == [0, 0, 1]
+    with pytest.raises(ValueError, match="promo: flag values must be 0 or 1, found 2"):
+        wh.as_flags(flags.assign(promo=[0, 2, 1]), ("promo",))
+
+    wh.replace_table(engine, "fact_flags", published)
+    types = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns("fact_flags")}
+    assert isinstance(types["promo"], sa.Boolean) and isinstance(types["stockout"], sa.Boolean)
+    assert sorted(_query(engine, "SELECT product_id, promo FROM fact_flags")) == [("P1", False), ("P2", True), ("P3", True)]
+
+    wh.replace_table(engine, "fact_old_flags", flags.astype({"stockout": "Int64"}))
+    wh.replace_table(engine, "fact_old_flags", published)
+    assert sorted(_query(engine, "SELECT product_id, promo, stockout FROM fact_old_flags")) == [
+        ("P1", 0, 1), ("P2", 1, 0), ("P3", 1, None)
+    ], "an older warehouse's integer columns take the flags as 0 and 1"
+    with pytest.raises(wh.IncompatibleColumnError, match="'promo' is BOOLEAN"):
+        wh.replace_table(engine, "fact_flags", flags)
+
+
 def test_sql_server_swap_and_add_column_compile():
     dialect = sql_server_2022()
     target = wh.table_for("fact_sales_daily", _frame(3, 1.0).assign(extra_col="x"), ("product_id",), schema="dbo")
