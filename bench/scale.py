@@ -61,7 +61,7 @@ STAGES: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ...] = (
     ("marts/publish", ("fact_sales_daily", "dim_date", "dim_product", "dim_store", "dashboard_views"),
      (("fact_sales_daily", "rows_written"), ("dim_date", "rows_written"), ("dim_product", "rows_written"),
       ("dim_store", "rows_written"))),
-    ("exports", ("powerbi_exports", "sales_dashboard"), (("powerbi_exports", "rows"),)),
+    ("exports", ("powerbi_exports", "sales_dashboard", "powerbi_semantic_model"), (("powerbi_exports", "rows"),)),
 )
 STEP_STAGE = {step: name for name, steps, _ in STAGES for step in steps}
 COUNTED = {name: counted for name, _, counted in STAGES}
