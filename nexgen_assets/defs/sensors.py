@@ -259,6 +259,15 @@ def _retry_failed_files(
     return requests
 
 
+def _refresh_when_changed(context: dg.SensorEvaluationContext, files: list[Path], prefix: str, what: str):
+    """One run per distinct set of file contents: the cursor and run key come from every file's hash."""
+    fingerprint = json.dumps({path.name: content_hash(path) for path in files}, sort_keys=True)
+    if fingerprint == context.cursor:
+        return dg.SkipReason(f"{what} unchanged")
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"{prefix}:{digest}")], cursor=fingerprint)
+
+
 @dg.sensor(
     name="promotions_sensor",
     job=jobs.promotions_refresh_job,
@@ -268,12 +277,7 @@ def _retry_failed_files(
 )
 def promotions_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
     """One refresh per distinct set of calendar contents (the run key is the hash of every file's bytes)."""
-    files = promotion_files(Path(landing.incoming_dir))
-    fingerprint = json.dumps({p.name: content_hash(p) for p in files}, sort_keys=True)
-    if fingerprint == context.cursor:
-        return dg.SkipReason("promotion calendar unchanged")
-    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"promotions:{digest}")], cursor=fingerprint)
+    return _refresh_when_changed(context, promotion_files(Path(landing.incoming_dir)), "promotions", "promotion calendar")
 
 
 @dg.sensor(
@@ -286,12 +290,8 @@ def promotions_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneR
 def reference_lists_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
     """One refresh per distinct set of list contents (the run key is the hash of every list file's bytes)."""
     incoming = Path(landing.incoming_dir)
-    files = [entry.name for kind in LIST_COLUMNS for entry in list_files(incoming, kind).files]
-    fingerprint = json.dumps({name: content_hash(incoming / name) for name in files}, sort_keys=True)
-    if fingerprint == context.cursor:
-        return dg.SkipReason("store and product lists unchanged")
-    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"lists:{digest}")], cursor=fingerprint)
+    files = [incoming / entry.name for kind in LIST_COLUMNS for entry in list_files(incoming, kind).files]
+    return _refresh_when_changed(context, files, "lists", "store and product lists")
 
 
 @dg.sensor(
