@@ -22,8 +22,9 @@ INSTANCE_CONFIG = """\
 # refresh the shared tables (tag nexgen/refresh) go one at a time, in order. Steps in a
 # pool (warehouse: every step that publishes to the warehouse) hold one slot each, so
 # two runs never publish at once. A run whose process died (killed, out of memory) is
-# detected by run monitoring, its slots are freed, and it is retried twice; a step that
-# failed on a transient error has its own retry policy.
+# detected by run monitoring and retried twice, and the pool slots it held are freed 10 s
+# after it ended (else the next publish would wait for them forever); a step that failed
+# on a transient error has its own retry policy.
 run_queue:
   dequeue_interval_seconds: 1
 concurrency:
@@ -40,6 +41,8 @@ run_retries:
   retry_on_asset_or_op_failure: false
 run_monitoring:
   enabled: true
+  poll_interval_seconds: 15
+  free_slots_after_run_end_seconds: 10
 """
 
 
@@ -286,15 +289,12 @@ def cmd_summary(args) -> int:
 
 
 def cmd_dev(args) -> int:
-    """`dagster dev` on this code location, with one warm Spark Connect server for all runs.
+    """`dagster dev` on this code location, with one warm Spark Connect server for all runs; both are kept up.
 
     The server admits only clients holding its per-start token, which the runs inherit through
     the environment of `dagster dev`; it stops with this process, even if this process is killed.
     """
-    import signal
-    import subprocess
-
-    from nexgen_assets import preflight, spark_connect
+    from nexgen_assets import dev_services, preflight, spark_connect
 
     home = _home(args)
     settings = current()
@@ -304,54 +304,25 @@ def cmd_dev(args) -> int:
     if problems:
         return 2
     env = dict(os.environ)
-    state = home / "spark"
-    started_server = False
+    spark = None
     if args.spark_connect and not env.get("NEXGEN_SPARK_MASTER"):
-        host = settings.spark_connect_host
-        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=settings.spark_connect_port, host=host)
-        env.update(spark_connect.running_server(state).client_environment)
-        started_server = True
+        state, host, port = home / "spark", settings.spark_connect_host, settings.spark_connect_port
+        env["NEXGEN_SPARK_MASTER"] = spark_connect.start(state, port=port, host=host)
+        client = spark_connect.running_server(state).client_environment
+        env.update(client)
+        spark = dev_services.SparkServerSpec(state, port, host, client[spark_connect.TOKEN_VARIABLE])
         print(f"Spark Connect server at {env['NEXGEN_SPARK_MASTER']} (bound to {host}; logs in {state / 'logs'})",
               flush=True)
     target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "nexgen_assets.definitions"]
     command = [sys.executable, "-m", "dagster", "dev", *target]
     if args.port:
         command += ["-p", str(args.port)]
-    dagster = subprocess.Popen(command, env=env, preexec_fn=_default_interrupts)
-    stopping = []
-
-    def stop(signum, _frame) -> None:
-        """Ctrl-C or a service manager's SIGTERM: ask `dagster dev` to shut its services down in order."""
-        stopping.append(signum)
-        if dagster.poll() is None:
-            dagster.send_signal(signal.SIGINT)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    services = dev_services.DevServices(command, env, spark, lambda text: print(f"nexgen dev: {text}", flush=True))
     try:
-        while True:
-            try:
-                code = dagster.wait(timeout=DEV_STOP_TIMEOUT_S if stopping else None)
-                break
-            except subprocess.TimeoutExpired:
-                dagster.kill()
-        return 0 if stopping else code
+        return services.run()
     finally:
-        if started_server:
-            spark_connect.stop(state)
-
-
-DEV_STOP_TIMEOUT_S = 60
-"""How long `dagster dev` gets to stop its webserver, daemon and code servers before it is killed."""
-
-
-def _default_interrupts() -> None:
-    """In the child before exec: SIGINT and SIGTERM at their defaults, even if this process was started with
-    them ignored (`nohup`, a shell's `&`), so `dagster dev` installs its own handlers and shuts down cleanly."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if spark is not None:
+            spark_connect.stop(spark.state_dir)
 
 
 def _settings_epilog() -> str:

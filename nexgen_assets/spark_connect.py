@@ -162,12 +162,15 @@ def running_server(state_dir: Path) -> SparkConnectServer | None:
     return server if server is not None and server.process.poll() is None else None
 
 
-def start(state_dir: Path, port: int, master: str = "local[*]", host: str = LOOPBACK, timeout: float = 90) -> str:
+def start(state_dir: Path, port: int, master: str = "local[*]", host: str = LOOPBACK, timeout: float = 90,
+          token: str | None = None) -> str:
     """Start the server bound to host:port (or find the one this process runs for this state folder); return its URL.
 
     Clients also need `running_server(state_dir).client_environment`. Success is read from
     the server's log, not from the port alone: another program on the port, or a bind
-    failure, is reported instead of being mistaken for the server.
+    failure, is reported instead of being mistaken for the server. A restart passes the
+    token its clients already hold; otherwise a new random one is made. The previous
+    start's log is kept beside the new one (`.out.1`).
     """
     state_dir = Path(state_dir).resolve()
     if (server := running_server(state_dir)) is not None:
@@ -176,7 +179,7 @@ def start(state_dir: Path, port: int, master: str = "local[*]", host: str = LOOP
     dial = client_host(host)
     if is_listening(port, dial):
         raise RuntimeError(f"port {port} is taken by another program: set NEXGEN_SPARK_CONNECT_PORT to a free one")
-    token = secrets.token_urlsafe(32)
+    token = token or secrets.token_urlsafe(32)
     settings = spark_config(current(), master)
     command = [str(_spark_home() / "bin" / "spark-submit"), "--class", SERVER_CLASS, "--name", "Spark Connect server",
                "--master", master, "--conf", f"spark.connect.grpc.binding.address={host}",
@@ -187,6 +190,8 @@ def start(state_dir: Path, port: int, master: str = "local[*]", host: str = LOOP
         command += ["--conf", f"spark.driver.bindAddress={LOOPBACK}", "--conf", f"spark.driver.host={LOOPBACK}"]
     log_path = state_dir / "logs" / "spark-connect-server.out"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    if log_path.exists():
+        log_path.replace(log_path.with_name(log_path.name + ".1"))
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=server_environment(token), stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,6 +1,9 @@
 """The Dagster home `nexgen` writes: its settings, and PostgreSQL instance storage over a real connection."""
 
+import logging
 import os
+import time
+import types
 import uuid
 
 import dagster as dg
@@ -66,3 +69,26 @@ def test_runs_and_events_go_to_postgresql_when_the_storage_url_is_set(tmp_path, 
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one() == 1
     engine.dispose()
+
+
+def test_a_pool_slot_held_by_a_run_that_died_is_freed_by_run_monitoring(tmp_path):
+    from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
+
+    home = ensure_dagster_home(tmp_path / "dagster_home", Settings.from_env({}))
+    instance = dg.DagsterInstance.from_config(str(home))
+    seconds = instance.run_monitoring_settings["free_slots_after_run_end_seconds"]
+    storage = instance.event_log_storage
+    run = instance.create_run_for_job(dg.GraphDefinition("publish").to_job(), run_id=str(uuid.uuid4()))
+    storage.set_concurrency_slots("warehouse", 1)
+    assert storage.claim_concurrency_slot("warehouse", run.run_id, "ingestion_audit").is_claimed
+    instance.report_run_failed(run, "the run's process was killed during a publish")
+    waiting_run = str(uuid.uuid4())
+    assert not storage.claim_concurrency_slot("warehouse", waiting_run, "ingestion_audit").is_claimed, (
+        "the dead run still holds the slot"
+    )
+
+    time.sleep(seconds + 1)
+    workspace = types.SimpleNamespace(instance=instance)
+    list(execute_concurrency_slots_iteration(workspace, logging.getLogger("test")))
+
+    assert storage.claim_concurrency_slot("warehouse", waiting_run, "ingestion_audit").is_claimed
