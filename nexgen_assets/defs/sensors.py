@@ -259,11 +259,21 @@ def _retry_failed_files(
     return requests
 
 
+NO_FILES = json.dumps({})
+
+
 def _refresh_when_changed(context: dg.SensorEvaluationContext, files: list[Path], prefix: str, what: str):
-    """One run per distinct set of file contents: the cursor and run key come from every file's hash."""
+    """One run per distinct set of file contents: the cursor and run key come from every file's hash.
+
+    Nothing runs before the first sales file is ingested (the refresh joins the lists to sales
+    that do not exist yet; the first refresh after ingestion reads them), nor for a folder that
+    never had such a file.
+    """
     fingerprint = json.dumps({path.name: content_hash(path) for path in files}, sort_keys=True)
-    if fingerprint == context.cursor:
+    if fingerprint == (context.cursor or NO_FILES):
         return dg.SkipReason(f"{what} unchanged")
+    if not context.instance.fetch_materializations(INGESTED_BY[sales_files.name], limit=1).records:
+        return dg.SkipReason(f"{what} wait for the first ingested sales file")
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"{prefix}:{digest}")], cursor=fingerprint)
 

@@ -103,8 +103,30 @@ def test_a_lone_sales_file_is_ingested_and_refreshed_in_one_run(tmp_path):
     ]
 
 
+def _sales_ingested(instance) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization("ingestion_log", partition="sales_a.csv"))
+
+
+def test_lists_and_calendars_wait_for_the_first_ingested_sales_and_an_absent_list_never_refreshes(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {"landing": LandingZoneResource(incoming_dir=str(tmp_path))}
+    land(tmp_path, "stores.csv", "store_id,store_name,region\nS1,Main Street,North\n")
+
+    waiting = reference_lists_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    nothing = promotions_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    _sales_ingested(instance)
+    ready = reference_lists_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    still_nothing = promotions_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+
+    assert isinstance(waiting, dg.SkipReason) and "first ingested sales file" in waiting.skip_message
+    assert isinstance(nothing, dg.SkipReason)
+    assert [r.run_key[:6] for r in ready.run_requests] == ["lists:"]
+    assert isinstance(still_nothing, dg.SkipReason) and "unchanged" in still_nothing.skip_message
+
+
 def test_a_promotion_calendar_is_not_order_lines_and_a_change_requests_one_refresh(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
+    _sales_ingested(instance)
     land(tmp_path, "promotions_2025.csv", "store_id,product_id,start_date,end_date,discount\nS,P,2025-01-01,2025-01-03,0.1\n")
     assert _tick(instance, tmp_path).run_requests == []
 
@@ -124,6 +146,7 @@ def test_a_promotion_calendar_is_not_order_lines_and_a_change_requests_one_refre
 
 def test_store_and_product_lists_are_not_order_lines_and_a_change_requests_one_refresh(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
+    _sales_ingested(instance)
     land(tmp_path, "stores.csv", "store_id,store_name,region\nS1,Main Street,North\n")
     land(tmp_path, "products_2025.csv", "product_id,brand\nP1,Acme\n")
     assert _tick(instance, tmp_path).run_requests == []
