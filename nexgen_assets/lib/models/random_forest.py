@@ -8,13 +8,15 @@ other type is refused before it is read.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
-from sklearn.ensemble import RandomForestRegressor
 
 from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster, TabularEncoder
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestRegressor
 
 DEFAULTS = {
     "n_estimators": 40,
@@ -42,6 +44,8 @@ class RandomForestForecaster(SpanwiseTreeForecaster):
 
     def _fit_span(self, encoder: TabularEncoder, rows: pd.DataFrame) -> RandomForestRegressor:
         p = self.params
+        from sklearn.ensemble import RandomForestRegressor
+
         forest = RandomForestRegressor(
             n_estimators=p["n_estimators"],
             max_depth=p["max_depth"],
@@ -57,9 +61,14 @@ class RandomForestForecaster(SpanwiseTreeForecaster):
         return estimator.predict(_matrix(encoder, rows))
 
     def _save_estimator(self, estimator: RandomForestRegressor, path: Path) -> None:
+        import skops.io as sio
+
         sio.dump(estimator, path)
 
     def _load_estimator(self, path: Path) -> RandomForestRegressor:
+        import skops.io as sio
+        from sklearn.ensemble import RandomForestRegressor
+
         """The forest, after checking the file asks for no type outside skops' defaults and TRUSTED_TYPES."""
         unexpected = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
         if unexpected:

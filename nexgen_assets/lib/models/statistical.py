@@ -25,8 +25,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from statsforecast import StatsForecast
-from statsforecast.models import ADIDA, IMAPA, AutoETS, AutoTheta, CrostonSBA, NaNModel
 
 from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
 from nexgen_assets.lib.models.interface import Forecaster, horizon_of
@@ -35,7 +33,8 @@ COMMON_DEFAULTS: dict[str, Any] = {"history_days": 365, "min_history_days": 14, 
 ETS_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "season_length": 7, "model": "ZNZ"}
 THETA_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "season_length": 7, "model": "DOTM", "decomposition_type": "multiplicative"}
 CROSTON_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "method": "adida"}
-INTERMITTENT_METHODS = {"adida": ADIDA, "imapa": IMAPA, "croston_sba": CrostonSBA}
+INTERMITTENT_METHODS = {"adida": "ADIDA", "imapa": "IMAPA", "croston_sba": "CrostonSBA"}
+"""Method name to its statsforecast model class (imported when a model is built, not when this module loads)."""
 THETA_MODELS = (None, "STM", "OTM", "DSTM", "DOTM")
 TABLE_FILE = "forecast_table.parquet"
 
@@ -156,6 +155,9 @@ class StatisticalForecaster(Forecaster):
 
     def _run_statsforecast(self, unique_id: np.ndarray, dates: np.ndarray, quantity: np.ndarray) -> np.ndarray:
         """Forecasts of shape (series, HORIZON_DAYS) ordered by unique_id; a row is NaN where the method raised."""
+        from statsforecast import StatsForecast
+        from statsforecast.models import NaNModel
+
         engine = StatsForecast(
             models=[self.statsforecast_model()], freq="D", n_jobs=self.params["n_jobs"], fallback_model=NaNModel()
         )
@@ -195,7 +197,9 @@ class ETSForecaster(StatisticalForecaster):
         if not (isinstance(model, str) and len(model) == 3 and model[0] in "AMZ" and model[1] in "NAMZ" and model[2] in "NAMZ"):
             raise ValueError(f"ets: model must be three letters error/trend/season from A,M,Z / N,A,M,Z / N,A,M,Z, got {model!r}")
 
-    def statsforecast_model(self) -> AutoETS:
+    def statsforecast_model(self) -> Any:
+        from statsforecast.models import AutoETS
+
         return AutoETS(season_length=self.params["season_length"], model=self.params["model"], alias=self.name)
 
 
@@ -218,7 +222,9 @@ class ThetaForecaster(StatisticalForecaster):
         if decomposition not in ("multiplicative", "additive"):
             raise ValueError(f"theta: decomposition_type must be multiplicative or additive, got {decomposition!r}")
 
-    def statsforecast_model(self) -> AutoTheta:
+    def statsforecast_model(self) -> Any:
+        from statsforecast.models import AutoTheta
+
         return AutoTheta(
             season_length=self.params["season_length"], model=self.params["model"],
             decomposition_type=self.params["decomposition_type"], alias=self.name,
@@ -246,7 +252,9 @@ class CrostonForecaster(StatisticalForecaster):
             raise ValueError(f"croston: method must be one of {sorted(INTERMITTENT_METHODS)}, got {self.params['method']!r}")
 
     def statsforecast_model(self) -> Any:
-        return INTERMITTENT_METHODS[self.params["method"]](alias=self.name)
+        import statsforecast.models
+
+        return getattr(statsforecast.models, INTERMITTENT_METHODS[self.params["method"]])(alias=self.name)
 
 
 def _origin_of(history: pd.DataFrame, name: str) -> dt.date:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster, TabularEncoder
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 DEFAULTS = {
     "n_estimators": 300,
@@ -36,6 +39,8 @@ class XGBoostForecaster(SpanwiseTreeForecaster):
         super().__init__(**{**DEFAULTS, **params})
 
     def _fit_span(self, encoder: TabularEncoder, rows: pd.DataFrame) -> xgb.XGBRegressor:
+        import xgboost as xgb
+
         p = self.params
         extra = {"tweedie_variance_power": p["tweedie_variance_power"]} if p["objective"] == "reg:tweedie" else {}
         booster = xgb.XGBRegressor(
@@ -63,6 +68,8 @@ class XGBoostForecaster(SpanwiseTreeForecaster):
         estimator.save_model(str(path))
 
     def _load_estimator(self, path: Path) -> xgb.XGBRegressor:
+        import xgboost as xgb
+
         booster = xgb.XGBRegressor(n_jobs=self.params["n_jobs"])
         booster.load_model(str(path))
         return booster
