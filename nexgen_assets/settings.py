@@ -81,6 +81,11 @@ class Settings:
     powerbi_mode: str = _setting("NEXGEN_POWERBI_MODE", "Import", "Power BI connection mode: Import or DirectQuery.")
     retrain_cron: str = _setting("NEXGEN_RETRAIN_CRON", "0 3 * * 0", "When the models are retrained (cron).")
     forecast_cron: str = _setting("NEXGEN_FORECAST_CRON", "0 5 * * *", "When the forecast is refreshed (cron).")
+    forecast_archive_days: int = _setting(
+        "NEXGEN_FORECAST_ARCHIVE_DAYS", 730,
+        "Forecast runs kept in fact_forecast (with their level and accuracy rows): forecast_accuracy removes runs whose "
+        "origin is more than this many days before the newest origin, never the serving run. 0 = keep all.",
+    )
     timezone: str = _setting("NEXGEN_TIMEZONE", "UTC", "Time zone of the schedules.")
     holiday_country: str = _setting(
         "NEXGEN_HOLIDAY_COUNTRY", "US",
@@ -105,6 +110,11 @@ class Settings:
     code_repository_branch: str = _setting(
         "NEXGEN_CODE_REPOSITORY_BRANCH", "main", "Branch the source links of NEXGEN_CODE_REPOSITORY_URL point at."
     )
+    training_max_rows: int = _setting(
+        "NEXGEN_TRAINING_MAX_ROWS", 2_000_000,
+        "Most observed feature rows (series x day) training and the backtest collect from Spark to the driver; "
+        "above it a fixed hash sample of (series, day) is kept, the daily history stays complete. 0 = no cap.",
+    )
     min_free_disk_gib: float = _setting(
         "NEXGEN_MIN_FREE_DISK_GIB", 2.0, "`nexgen run` refuses to start with less free disk than this under NEXGEN_HOME."
     )
@@ -119,6 +129,8 @@ class Settings:
             "holiday_country": unknown_country(self.holiday_country),
             "holiday_subdivision": unknown_subdivision(self.holiday_country, self.holiday_subdivision),
             "fiscal_calendar": None if self.fiscal_calendar in FISCAL_CALENDARS else f"expected {' or '.join(FISCAL_CALENDARS)}",
+            "forecast_archive_days": "expected 0 (keep all) or more days" if self.forecast_archive_days < 0 else None,
+            "training_max_rows": "expected 0 (no cap) or more rows" if self.training_max_rows < 0 else None,
         }
         for name, problem in problems.items():
             if problem:

@@ -44,6 +44,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def delete_rows(self, name: str, where: dict) -> int:
         return wh.delete_rows(self.engine, name, where, self.db_schema)
 
+    def delete_in(self, names, column: str, values) -> dict[str, int]:
+        return wh.delete_in(self.engine, names, column, values, self.db_schema)
+
     def has_table(self, name: str) -> bool:
         return sa.inspect(self.engine).has_table(name, schema=self.db_schema)
 

@@ -13,6 +13,7 @@ from nexgen_assets.definitions import (
     defs,
     with_conventions,
 )
+from nexgen_assets.defs.policies import WAREHOUSE_POOL
 from nexgen_assets.settings import Settings
 from nexgen_assets_tests.defs.conftest import by_key
 
@@ -144,3 +145,9 @@ def test_a_file_partition_reports_its_rows_and_the_tables_below_their_row_counts
                               "warehouse_sales_rejects": 1}
     assert found["daily_sales"]["dagster/row_count"].value == found["daily_sales"]["rows"].value
     assert found["fact_sales_daily"]["dagster/row_count"].value == found["fact_sales_daily"]["rows_written"].value > 0
+
+
+def test_every_asset_that_writes_the_warehouse_holds_the_warehouse_pool():
+    nodes = _nodes()
+    writers = set(WAREHOUSE_TABLES) | {"dashboard_views"}
+    assert {name for name in writers if nodes[name].pools != {WAREHOUSE_POOL}} == set()

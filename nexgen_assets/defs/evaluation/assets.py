@@ -7,18 +7,25 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
-from nexgen_assets.lib.evaluation.backtest import backtest_models
+from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
+from nexgen_assets.lib.evaluation.backtest import backtest_models, scored_windows
 from nexgen_assets.lib.evaluation.champion import serving_champion
 from nexgen_assets.lib.evaluation.leaderboard import build_leaderboard, leaderboard_chart
 from nexgen_assets.lib.evaluation.live_accuracy import (
+    ACCURACY_TABLE,
+    RESTATEMENT_DAYS,
+    RUN_TABLES,
     accuracy_summary,
-    forecasts_with_actuals,
+    expired_runs,
+    forecast_runs,
     judge_live_accuracy,
-    score_points,
+    rescore_accuracy,
+    run_error_sums,
 )
 from nexgen_assets.lib.models.catalog import MODELS, build_model
-from nexgen_assets.lib.models.inputs import TRAINING_HISTORY_DAYS, recent_features
+from nexgen_assets.lib.models.inputs import TRAINING_HISTORY_DAYS, observed_rows_within, training_extract
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
+from nexgen_assets.settings import current
 
 MODELS_ASSETS = [f"{name}_model" for name in MODELS]
 
@@ -68,8 +75,12 @@ def backtest_results(
     started = time.perf_counter()
     versions = {name: model_store.latest_version(name) for name in MODELS}
     templates = {name: build_model(name, model_store.metadata(name, v)["params"]) for name, v in versions.items()}
-    extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
-    outcome = backtest_models(templates, versions, extract, config.folds, config.seasonal_fold)
+    features = lake.read(spark.spark_session, "sales_features")
+    extract = training_extract(features, config.history_days, current().training_max_rows)
+    scoring = observed_rows_within(features, scored_windows(extract.history, config.folds, config.seasonal_fold))
+    outcome = backtest_models(
+        templates, versions, extract.history, extract.feature_rows, config.folds, config.seasonal_fold, scoring
+    )
     if len(outcome.origins) < config.folds:
         context.log.warning(f"history allows {len(outcome.origins)} of {config.folds} recent folds; scored what fits")
     rows = lake.write_frame(outcome.sums, "backtest_results")
@@ -81,6 +92,8 @@ def backtest_results(
             "origins": ", ".join(str(o) for o in outcome.origins),
             "folds_used": len(outcome.origins),
             "scored_points": outcome.scored_points,
+            **extract.metadata(),
+            "scoring_rows_collected": len(scoring),
             "seconds": round(time.perf_counter() - started, 1),
         },
     )
@@ -114,6 +127,8 @@ def backtest_results(
     kinds={"pandas", "sql"},
     io_manager_key="warehouse_io_manager",
     metadata={"table": "model_metrics", "primary_key": ["model", "scope"]},
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def model_leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> pd.DataFrame:
     """Metrics per candidate (model or blend) over all folds, and per horizon bucket; published as model_metrics."""
@@ -142,6 +157,19 @@ live_accuracy_within_backtest = dg.AssetCheckSpec(
 class ForecastAccuracyConfig(dg.Config):
     margin: float = Field(default=0.25, ge=0, description="Allowed relative shortfall of live WAPE vs the backtest.")
     min_points: int = Field(default=200, ge=1, description="Scored points needed before live accuracy is judged.")
+    restatement_days: int = Field(
+        default=RESTATEMENT_DAYS, ge=0,
+        description="Days before the latest actual day in which every pass looks for changed or retracted actuals: "
+        "how far back a late file may restate. Older points keep their scores.",
+    )
+    full_rescore: bool = Field(
+        default=False, description="Rescore the whole archive, e.g. after actuals older than the window were restated."
+    )
+    archive_days: int = Field(
+        default=current().forecast_archive_days, ge=0,
+        description="Forecast runs whose origin is more than this many days before the newest origin are removed "
+        "(never the serving run); 0 = keep all. The default comes from NEXGEN_FORECAST_ARCHIVE_DAYS.",
+    )
 
 
 @dg.asset(
@@ -151,23 +179,37 @@ class ForecastAccuracyConfig(dg.Config):
     check_specs=[live_accuracy_within_backtest],
     metadata={"table": "fact_forecast_accuracy"},
     automation_condition=dg.AutomationCondition.eager(),
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def forecast_accuracy(config: ForecastAccuracyConfig, warehouse: WarehouseResource):
-    """Archived forecasts scored against arrived actuals, published as fact_forecast_accuracy; warns on drift."""
-    scored = score_points(forecasts_with_actuals(warehouse.engine, warehouse.db_schema))
+    """Archived forecasts scored against arrived actuals into fact_forecast_accuracy; warns on drift.
+
+    Each pass first removes the runs past the archive's retention, then scores only new runs and the
+    points whose actual arrived, changed or went within the restatement window, so its cost follows
+    what is new, not the archive's size. Metadata and the check cover the whole table.
+    """
+    engine, schema = warehouse.engine, warehouse.db_schema
     champion = serving_champion(warehouse.read_table("model_registry"))
+    runs = forecast_runs(engine, schema)
+    expired = expired_runs(runs, config.archive_days, champion["model_name"], champion["model_version"])
+    warehouse.delete_in(RUN_TABLES, "forecast_run_id", expired)
+    kept = runs.loc[~runs["forecast_run_id"].isin(expired), "forecast_run_id"]
+    scope, deleted, written = rescore_accuracy(engine, config.restatement_days, kept, config.full_rescore, schema)
+    sums = run_error_sums(engine, schema)
     verdict = judge_live_accuracy(
-        scored, champion["model_name"], champion["model_version"], float(champion["wape"]), config.margin, config.min_points
+        sums, champion["model_name"], champion["model_version"], float(champion["wape"]), config.margin, config.min_points
     )
-    rows = warehouse.replace_table(
-        "fact_forecast_accuracy", scored, primary_key=("forecast_run_id", "store_id", "product_id", "date"), indexes=[("date",)]
-    )
-    by_run = accuracy_summary(scored, ["forecast_run_id", "model_name", "model_version"])
+    by_run = accuracy_summary(sums, ["forecast_run_id", "model_name", "model_version"])
     yield dg.MaterializeResult(
         metadata={
-            "table": "fact_forecast_accuracy",
-            "rows_written": rows,
-            "dagster/row_count": rows,
+            "table": ACCURACY_TABLE,
+            "rescored_from": "all" if scope.since is None else str(scope.since),
+            "new_runs": len(scope.runs),
+            "rows_deleted": deleted,
+            "rows_written": written,
+            "runs_expired": len(expired),
+            "dagster/row_count": int(sums["n"].sum()),
             "runs_scored": len(by_run),
             "by_run": dg.MetadataValue.md(by_run.round(4).to_markdown(index=False)),
         }

@@ -7,6 +7,7 @@ import pandas as pd
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 
+from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.evaluation.champion import (
     champion_components,
     champion_manifests,
@@ -16,7 +17,7 @@ from nexgen_assets.lib.evaluation.champion import (
 from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame, forecast_summary
 from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory, stock_positions
 from nexgen_assets.lib.forecasts.levels import level_forecasts
-from nexgen_assets.lib.models.inputs import future_of, history_of, recent_features
+from nexgen_assets.lib.models.inputs import daily_history, future_rows
 from nexgen_assets.lib.quality.schemas import ForecastLevelsSchema, ForecastSchema
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
@@ -37,6 +38,8 @@ class ForecastConfig(dg.Config):
         "indexes": [["date"]],
     },
     automation_condition=dg.AutomationCondition.eager(),
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def sales_forecast(
     context: dg.AssetExecutionContext,
@@ -57,12 +60,12 @@ def sales_forecast(
     except LookupError as error:
         raise dg.Failure(str(error)) from error
     models = {name: model_store.load(name, version, manifests[name]) for name, version in versions.items()}
-    extract = recent_features(lake.read(spark.spark_session, "sales_features"), config.history_days)
+    features = lake.read(spark.spark_session, "sales_features")
     forecast = forecast_frame(
         models,
         weights,
-        history_of(extract),
-        future_of(extract),
+        daily_history(features, config.history_days),
+        future_rows(features),
         interval_quantiles(champion),
         run_id=context.run.run_id,
         model_name=champion["model_name"],
@@ -92,6 +95,8 @@ def sales_forecast(
         "indexes": [["date"]],
     },
     automation_condition=dg.AutomationCondition.eager(),
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def sales_forecast_levels(
     context: dg.AssetExecutionContext, spark: PySparkResource, lake: LakeResource, warehouse: WarehouseResource
@@ -156,6 +161,8 @@ class InventoryPlanConfig(dg.Config):
     io_manager_key="warehouse_io_manager",
     metadata={"table": "fact_inventory_plan", "primary_key": ["store_id", "product_id"]},
     automation_condition=dg.AutomationCondition.eager(),
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def inventory_plan(
     context: dg.AssetExecutionContext,

@@ -19,6 +19,7 @@ from nexgen_assets.lib.models.statistical import COMMON_DEFAULTS, CROSTON_DEFAUL
 from nexgen_assets.lib.models.training import train_model
 from nexgen_assets.lib.models.xgboost_model import DEFAULTS as XGBOOST_DEFAULTS
 from nexgen_assets.resources import LakeResource, ModelStoreResource
+from nexgen_assets.settings import current
 
 _history_days = Field(default=TRAINING_HISTORY_DAYS, description="Most recent days of features read for training.")
 _series_history_days = Field(
@@ -94,7 +95,8 @@ def model_asset(name: str, config_type: type[dg.Config], kinds: set[str], descri
         history_days = settings.get("history_days", HORIZON_DAYS)
         known = build_model(name).params
         params = {k: v for k, v in settings.items() if k in known}
-        trained = train_model(build_model(name, params), lake.read(spark.spark_session, "sales_features"), history_days)
+        features = lake.read(spark.spark_session, "sales_features")
+        trained = train_model(build_model(name, params), features, history_days, current().training_max_rows)
         stored = model_store.save(name, trained.model, trained.metadata)
         context.log.info(f"stored {name} {stored.version} ({trained.model.training_rows} rows, {trained.seconds}s)")
         return dg.MaterializeResult(
@@ -107,6 +109,7 @@ def model_asset(name: str, config_type: type[dg.Config], kinds: set[str], descri
                 "trained_through": trained.metadata["trained_through"],
                 "params": dg.MetadataValue.json(trained.model.params),
                 "features": ", ".join(trained.model.feature_names()),
+                **trained.extract,
             }
         )
 

@@ -6,6 +6,7 @@ import json
 import dagster as dg
 import pandas as pd
 
+from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.evaluation.blends import components
 from nexgen_assets.lib.evaluation.champion import ChampionDecision, choose_champion, registry_row, serving_champion
 from nexgen_assets.lib.models.catalog import BASELINE
@@ -25,6 +26,8 @@ beats_seasonal_naive = dg.AssetCheckSpec(
     deps=["backtest_interval_quantiles", "backtest_candidate_weights"],
     check_specs=[beats_seasonal_naive],
     metadata={"table": "model_registry"},
+    retry_policy=TRANSIENT_RETRY,
+    pool=WAREHOUSE_POOL,
 )
 def champion_model(
     context: dg.AssetExecutionContext,

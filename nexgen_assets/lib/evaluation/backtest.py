@@ -20,7 +20,6 @@ from nexgen_assets.lib.evaluation.metrics import error_sums
 from nexgen_assets.lib.evaluation.segments import series_segments
 from nexgen_assets.lib.forecasts.levels import level_quantile_table
 from nexgen_assets.lib.grain import HORIZON_DAYS, SERIES_KEYS
-from nexgen_assets.lib.models.inputs import history_of
 from nexgen_assets.lib.models.interface import Forecaster
 
 YEAR_DAYS = 364
@@ -49,17 +48,36 @@ def usable_origins(first_date: dt.date, last_date: dt.date, horizon: int, folds:
     return [o for o in origins if (o - first_date).days >= MIN_TRAINING_DAYS]
 
 
+def history_origins(history: pd.DataFrame, horizon: int, folds: int, seasonal: bool = True) -> list[dt.date]:
+    """The usable origins of a daily history (see usable_origins)."""
+    days = pd.to_datetime(history["date"])
+    return usable_origins(days.min().date(), days.max().date(), horizon, folds, seasonal)
+
+
+def scored_windows(
+    history: pd.DataFrame, folds: int, seasonal: bool = True, horizon: int = HORIZON_DAYS
+) -> list[tuple[dt.date, dt.date]]:
+    """The days each fold scores, (origin, origin + horizon]: the feature rows a backtest needs in full
+    even when it trains on a sample."""
+    return [(o, o + dt.timedelta(days=horizon)) for o in history_origins(history, horizon, folds, seasonal)]
+
+
 def split_at(
-    history: pd.DataFrame, features: pd.DataFrame, origin: dt.date, horizon: int
+    history: pd.DataFrame, features: pd.DataFrame, origin: dt.date, horizon: int, scoring: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """History and training rows up to the origin, and the next `horizon` days of series alive at it."""
+    """History and training rows up to the origin, and the next `horizon` days of series alive at it.
+
+    `scoring` holds the feature rows of the scored days when `features` is only a sample (default: `features`).
+    """
+    scoring = features if scoring is None else scoring
     days = pd.to_datetime(features["date"]).dt.date
     hist_days = pd.to_datetime(history["date"]).dt.date
     past = history[hist_days <= origin]
     train = features[(days <= origin) & features["quantity"].notna()]
     alive = past[SERIES_KEYS].drop_duplicates()
-    window = (days > origin) & (days <= origin + dt.timedelta(days=horizon)) & features["quantity"].notna()
-    future = features[window].merge(alive, on=SERIES_KEYS, how="inner")
+    scored_days = pd.to_datetime(scoring["date"]).dt.date
+    window = (scored_days > origin) & (scored_days <= origin + dt.timedelta(days=horizon)) & scoring["quantity"].notna()
+    future = scoring[window].merge(alive, on=SERIES_KEYS, how="inner")
     return past, train, future
 
 
@@ -70,19 +88,24 @@ def run_backtest(
     horizon: int,
     folds: int,
     seasonal: bool = True,
+    scoring: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scored forecasts (model, fold, series, category, segment, day, actual, forecast, scale) and seconds per model and fold."""
-    days = pd.to_datetime(history["date"])
-    first, last = days.min().date(), days.max().date()
-    origins = usable_origins(first, last, horizon, folds, seasonal)
+    """Scored forecasts (model, fold, series, category, segment, day, actual, forecast, scale) and seconds per model and fold.
+
+    `history` is the complete daily history; `features` the training rows (a sample is fine) and `scoring`
+    the feature rows of the scored days, complete (default: `features`).
+    """
+    origins = history_origins(history, horizon, folds, seasonal)
     if not origins:
+        days = pd.to_datetime(history["date"])
+        first, last = days.min().date(), days.max().date()
         raise ValueError(
             f"backtest needs at least {MIN_TRAINING_DAYS + horizon} days of history; "
             f"daily_sales has {(last - first).days + 1} ({first} to {last})"
         )
     scored, timings = [], []
     for fold, origin in enumerate(origins, start=1):
-        past, train, future = split_at(history, features, origin, horizon)
+        past, train, future = split_at(history, features, origin, horizon, scoring)
         if future.empty or train.empty:
             raise ValueError(f"backtest fold {fold} at {origin} has no data; history is too short for {folds} folds")
         scale = series_scale(past).merge(series_segments(past), on=SERIES_KEYS, how="left")
@@ -136,12 +159,19 @@ class BacktestOutcome:
 
 
 def backtest_models(
-    templates: Mapping[str, Forecaster], versions: Mapping[str, str], extract: pd.DataFrame, folds: int,
+    templates: Mapping[str, Forecaster],
+    versions: Mapping[str, str],
+    history: pd.DataFrame,
+    features: pd.DataFrame,
+    folds: int,
     seasonal: bool = True,
+    scoring: pd.DataFrame | None = None,
 ) -> BacktestOutcome:
-    """Refit every model at the same origins, build the blends, and score every candidate with honest intervals."""
-    observed = extract[~extract["is_future"].astype(bool)]
-    scored, timings = run_backtest(templates, history_of(observed), observed, HORIZON_DAYS, folds, seasonal)
+    """Refit every model at the same origins, build the blends, and score every candidate with honest intervals.
+
+    Inputs as for run_backtest: the complete daily history, training feature rows, and the scored days' rows.
+    """
+    scored, timings = run_backtest(templates, history, features, HORIZON_DAYS, folds, seasonal, scoring)
     candidates, weights = honest_candidates(wide_points(scored), list(templates))
     all_versions = {name: versions[name] if name in versions else blend_version(w, versions) for name, w in weights.items()}
     with_intervals = cross_conformal(candidates)

@@ -1,33 +1,131 @@
-"""Read only what a model needs from the Spark feature table into pandas."""
+"""Read only what a model needs from the Spark feature table into pandas.
+
+Three reads, each as narrow or as small as its use allows: the daily history of every
+series (keys, date, quantity: what the statistical models, the LSTM and the backtest's
+cut-offs read), the wide feature rows the tree models fit on (sampled in Spark before
+collect when there are more than a cap), and the wide future rows a forecast predicts.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.grain import SERIES_KEYS
 
 TRAINING_HISTORY_DAYS = 730
 """Most recent days of features a model trains on and the backtest reads."""
+TRAINING_SAMPLE_SEED = 0
+"""Seed of the feature-row sample: a fixed one keeps the same rows in every run and backtest fold."""
+_HASH_BUCKETS = 1 << 32
+HISTORY_COLUMNS = [*SERIES_KEYS, "date", "quantity"]
 
 
-def recent_features(features: DataFrame, days: int) -> pd.DataFrame:
-    """Feature rows of the last `days` observed days plus all future rows, as pandas."""
+def last_observed_day(features: DataFrame) -> dt.date:
+    """The newest day with observed sales; ValueError when there is none."""
     last = features.where(~F.col("is_future")).agg(F.max("date")).first()[0]
     if last is None:
         raise ValueError("sales_features has no observed rows; ingest sales first")
-    frame = features.where(F.col("date") > F.date_sub(F.lit(last), days)).toPandas()
+    return last
+
+
+def _recent_observed(features: DataFrame, days: int) -> DataFrame:
+    """Observed rows of the last `days` observed days (nothing collected yet)."""
+    last = last_observed_day(features)
+    return features.where(~F.col("is_future") & (F.col("date") > F.date_sub(F.lit(last), days)))
+
+
+def _collect(rows: DataFrame) -> pd.DataFrame:
+    frame = rows.toPandas()
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
     return frame
 
 
+def daily_history(features: DataFrame, days: int) -> pd.DataFrame:
+    """Daily quantity of every series on the last `days` observed days: narrow and never sampled."""
+    return _collect(_recent_observed(features, days).select(*HISTORY_COLUMNS))
+
+
+def future_rows(features: DataFrame) -> pd.DataFrame:
+    """Every feature row to forecast, without a target column."""
+    return _collect(features.where(F.col("is_future")).drop("quantity"))
+
+
+def observed_rows_within(features: DataFrame, windows: Sequence[tuple[dt.date, dt.date]]) -> pd.DataFrame:
+    """Every observed feature row dated in one of the windows (after start, up to end): the days a backtest scores."""
+    inside = F.lit(False)
+    for start, end in windows:
+        inside = inside | ((F.col("date") > F.lit(start)) & (F.col("date") <= F.lit(end)))
+    return _collect(features.where(~F.col("is_future") & inside))
+
+
+def _sample_bucket(seed: int) -> Column:
+    """A number in [0, 2^32) fixed by (series, date, seed) alone: which rows a sample keeps never depends
+    on the window read, the partitioning or the run."""
+    return F.pmod(F.xxhash64(*[F.col(k) for k in SERIES_KEYS], F.col("date"), F.lit(seed)), F.lit(_HASH_BUCKETS))
+
+
+@dataclass(frozen=True)
+class TrainingExtract:
+    """What fitting reads: the complete daily history and the observed feature rows, a sample of them when
+    more than the cap were available."""
+
+    history: pd.DataFrame
+    feature_rows: pd.DataFrame
+    observed_rows: int
+    """Observed feature rows in the window, before sampling (= rows of `history`)."""
+    sampled: bool
+
+    @property
+    def sampled_fraction(self) -> float:
+        """Share of the observed feature rows collected: 1.0 = all, 0.0 = none were read."""
+        return len(self.feature_rows) / self.observed_rows if self.observed_rows else 1.0
+
+    def metadata(self) -> dict[str, int | float | bool]:
+        """Materialization metadata: rows collected from Spark and whether the feature rows were a sample."""
+        return {
+            "history_rows": len(self.history),
+            "feature_rows_observed": self.observed_rows,
+            "feature_rows_collected": len(self.feature_rows),
+            "feature_rows_sampled": self.sampled,
+            "sampled_fraction": round(self.sampled_fraction, 4),
+        }
+
+
+def training_extract(
+    features: DataFrame,
+    days: int,
+    max_feature_rows: int | None,
+    seed: int = TRAINING_SAMPLE_SEED,
+    with_feature_rows: bool = True,
+) -> TrainingExtract:
+    """The last `days` observed days: the daily history in full, and the wide feature rows, sampled in Spark by
+    a hash of (series, date, seed) to about `max_feature_rows` when more are available (None or 0 = never sampled).
+    `with_feature_rows=False` reads none (an empty frame) for models that fit on the history alone.
+    Future rows are never included, so nothing after the last observed day reaches a fit."""
+    recent = _recent_observed(features, days)
+    history = _collect(recent.select(*HISTORY_COLUMNS))
+    observed = len(history)
+    if not with_feature_rows:
+        return TrainingExtract(history, pd.DataFrame(columns=features.columns), observed, sampled=False)
+    sampled = bool(max_feature_rows) and observed > max_feature_rows
+    if sampled:
+        kept = max(1, round(max_feature_rows / observed * _HASH_BUCKETS))
+        recent = recent.where(_sample_bucket(seed) < F.lit(kept))
+    return TrainingExtract(history, _collect(recent), observed, sampled)
+
+
 def history_of(features: pd.DataFrame) -> pd.DataFrame:
-    """Daily quantity per series (observed rows only) from a feature extract."""
+    """Daily quantity per series (observed rows only) from a pandas feature panel."""
     observed = features[~features["is_future"].astype(bool)]
-    return observed[[*SERIES_KEYS, "date", "quantity"]].reset_index(drop=True)
+    return observed[HISTORY_COLUMNS].reset_index(drop=True)
 
 
 def future_of(features: pd.DataFrame) -> pd.DataFrame:
-    """The rows to forecast, without a target column."""
+    """The rows to forecast of a pandas feature panel, without a target column."""
     return features[features["is_future"].astype(bool)].drop(columns=["quantity"]).reset_index(drop=True)

@@ -8,8 +8,9 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from nexgen_assets.lib.models.inputs import history_of, recent_features
+from nexgen_assets.lib.models.inputs import training_extract
 from nexgen_assets.lib.models.interface import Forecaster
+from nexgen_assets.lib.models.tabular import SpanwiseTreeForecaster
 
 
 @dataclass(frozen=True)
@@ -17,15 +18,21 @@ class TrainedModel:
     model: Forecaster
     seconds: float
     metadata: dict[str, Any]
+    extract: dict[str, Any]
+    """What was collected from Spark (see TrainingExtract.metadata), for the materialization."""
 
 
-def train_model(model: Forecaster, features: DataFrame, history_days: int) -> TrainedModel:
-    """Fit on the last `history_days` observed days; metadata holds parameters, rows, seconds and features."""
-    extract = recent_features(features, history_days)
-    history = history_of(extract)
-    train = extract[~extract["is_future"].astype(bool)]
+def train_model(
+    model: Forecaster, features: DataFrame, history_days: int, max_feature_rows: int | None = None
+) -> TrainedModel:
+    """Fit on the last `history_days` observed days: the full daily history and, for the tree models (the only
+    ones that fit on feature rows), at most about `max_feature_rows` feature rows (None = all); metadata holds
+    parameters, rows, seconds and features."""
+    reads_rows = isinstance(model, SpanwiseTreeForecaster)
+    extract = training_extract(features, history_days, max_feature_rows, with_feature_rows=reads_rows)
+    history = extract.history
     started = time.perf_counter()
-    model.fit(history, train)
+    model.fit(history, extract.feature_rows)
     seconds = round(time.perf_counter() - started, 2)
     metadata = {
         "params": model.params,
@@ -35,4 +42,4 @@ def train_model(model: Forecaster, features: DataFrame, history_days: int) -> Tr
         "trained_through": str(max(history["date"])),
         "history_days": history_days,
     }
-    return TrainedModel(model, seconds, metadata)
+    return TrainedModel(model, seconds, metadata, extract.metadata())

@@ -31,9 +31,10 @@ frame lacks is kept (and loaded with NULLs), and a column whose type cannot take
 frame's values raises IncompatibleColumnError instead of dropping anything.
 
 An archive append (replace_rows) replaces the rows of the same key (e.g. forecast_run_id)
-in one transaction, so re-publishing a run never doubles it. Rows go in by COPY on
-PostgreSQL and by fast_executemany on SQL Server, in chunks; the SQL Server driver is
-loaded only for an mssql URL.
+in one transaction, so re-publishing a run never doubles it. An increment bounded by a
+predicate (replace_where, e.g. every day from a date on) replaces exactly the rows it selects,
+under the publish lock. Rows go in by COPY on PostgreSQL and by fast_executemany on SQL
+Server, in chunks; the SQL Server driver is loaded only for an mssql URL.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ import datetime as dt
 import importlib.util
 import io
 import itertools
+import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -117,7 +119,18 @@ def make_engine(url: str) -> Engine:
     engine = sa.create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _sqlite_for_concurrent_publishers(engine)
+    if parsed.get_backend_name() == "postgresql" and "application_name" not in parsed.query:
+        _named_sessions(engine)
     return engine
+
+
+def _named_sessions(engine: Engine) -> None:
+    """Each PostgreSQL session says which process opened it (`nexgen pid 1234` in pg_stat_activity), so a
+    DBA can tell a publish holding a lock from a Power BI refresh, and which run to look at."""
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _name(_dialect, _record, _cargs, cparams):
+        cparams.setdefault("application_name", f"nexgen pid {os.getpid()}")
 
 
 def _sqlite_for_concurrent_publishers(engine: Engine) -> None:
@@ -342,12 +355,7 @@ def swap_statements(dialect: sa.Dialect, target: sa.Table, staging: sa.Table) ->
     The publish lock is its own statement, so the DELETE starts after a concurrent
     publisher has committed and sees (and deletes) that publisher's rows too.
     """
-    qualified = dialect.identifier_preparer.format_table(target)
-    statements: list[sa.Executable] = []
-    if dialect.name == "postgresql":
-        statements.append(sa.text(f"LOCK TABLE {qualified} IN EXCLUSIVE MODE"))
-    elif dialect.name == "mssql":
-        statements.append(sa.text(_MSSQL_PUBLISH_LOCK).bindparams(resource=f"nexgen publish {qualified}"))
+    statements = _publish_lock(dialect, target)
     columns = [c.name for c in staging.columns]
     statements.append(target.delete())
     statements.append(target.insert().from_select(columns, sa.select(*staging.columns)))
@@ -424,6 +432,22 @@ def replace_rows(
     """
     if frame.empty:
         return 0
+    with _publishing(engine, name, frame, primary_key, schema, indexes) as (conn, target, existing):
+        keys = frame[list(key_columns)].drop_duplicates()
+        for key in records(keys):
+            conn.execute(target.delete().where(sa.and_(*[target.c[k] == v for k, v in key.items()])))
+        for chunk in _chunks(frame):
+            bulk_insert(conn, target, _as_existing(chunk, existing))
+    return len(frame)
+
+
+@contextmanager
+def _publishing(
+    engine: Engine, name: str, frame: pd.DataFrame, primary_key: Sequence[str], schema: str | None,
+    indexes: Sequence[Sequence[str]],
+) -> Iterator[tuple[Connection, sa.Table, dict[str, sa.types.TypeEngine] | None]]:
+    """A write transaction on table `name`, created if missing and given frame's new columns first (a column
+    whose type cannot take frame's values is refused); yields the connection, the table and its old columns."""
     target = table_for(name, frame, primary_key, schema, indexes=indexes)
     with engine.connect() as conn:
         existing = _existing_columns(conn, name, schema)
@@ -432,12 +456,7 @@ def replace_rows(
         _add_missing_columns(conn, target, existing)
         with _writing(conn):
             _create_if_missing(conn, target)
-            keys = frame[list(key_columns)].drop_duplicates()
-            for key in records(keys):
-                conn.execute(target.delete().where(sa.and_(*[target.c[k] == v for k, v in key.items()])))
-            for chunk in _chunks(frame):
-                bulk_insert(conn, target, _as_existing(chunk, existing))
-    return len(frame)
+            yield conn, target, existing
 
 
 def delete_rows(engine: Engine, name: str, where: dict, schema: str | None = None) -> int:
@@ -448,6 +467,66 @@ def delete_rows(engine: Engine, name: str, where: dict, schema: str | None = Non
         table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
         result = conn.execute(table.delete().where(sa.and_(*[table.c[k] == v for k, v in where.items()])))
         return result.rowcount
+
+
+def _publish_lock(dialect: sa.Dialect, target: sa.Table) -> list[sa.Executable]:
+    """The statement serialising publishers of one table (on SQLite BEGIN IMMEDIATE does it)."""
+    qualified = dialect.identifier_preparer.format_table(target)
+    if dialect.name == "postgresql":
+        return [sa.text(f"LOCK TABLE {qualified} IN EXCLUSIVE MODE")]
+    if dialect.name == "mssql":
+        return [sa.text(_MSSQL_PUBLISH_LOCK).bindparams(resource=f"nexgen publish {qualified}")]
+    return []
+
+
+def replace_where(
+    engine: Engine,
+    name: str,
+    frame: pd.DataFrame,
+    scope: Callable[[sa.Table], sa.ColumnElement[bool] | None],
+    primary_key: Sequence[str] = (),
+    schema: str | None = None,
+    indexes: Sequence[Sequence[str]] = (),
+) -> tuple[int, int]:
+    """Replace the rows `scope(table)` selects (every row when it gives None) by frame's, in one transaction.
+
+    For an increment bounded by a predicate (days from a date on, a few runs) rather than by key
+    values: an empty frame still deletes, and a frame row whose key the scope keeps is refused by
+    the primary key. Publishers serialise on the publish lock; new frame columns are added first,
+    as in replace_table. Returns (rows deleted, rows written).
+    """
+    with _publishing(engine, name, frame, primary_key, schema, indexes) as (conn, target, existing):
+        for statement in _publish_lock(conn.dialect, target):
+            conn.execute(statement)
+        table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+        where = scope(table)
+        deleted = conn.execute(table.delete() if where is None else table.delete().where(where)).rowcount
+        for chunk in _chunks(frame):
+            if len(chunk):
+                bulk_insert(conn, target, _as_existing(chunk, existing))
+    return deleted, len(frame)
+
+
+def delete_in(
+    engine: Engine, names: Sequence[str], column: str, values: Sequence, schema: str | None = None, batch: int = 500
+) -> dict[str, int]:
+    """Delete the rows whose `column` is one of `values` from each table, in one transaction; returns rows per table.
+
+    Missing tables are skipped; values go in IN lists of at most `batch` (every driver's parameter limit).
+    """
+    deleted: dict[str, int] = {}
+    if not len(values):
+        return deleted
+    with engine.connect() as conn, _writing(conn):
+        for name in names:
+            if not sa.inspect(conn).has_table(name, schema=schema):
+                continue
+            table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+            deleted[name] = sum(
+                conn.execute(table.delete().where(table.c[column].in_(values[start : start + batch]))).rowcount
+                for start in range(0, len(values), batch)
+            )
+    return deleted
 
 
 def read_table(engine: Engine, name: str, schema: str | None = None) -> pd.DataFrame:

@@ -2,9 +2,10 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
-from nexgen_assets.lib.evaluation.backtest import backtest_models, fold_origins, run_backtest, split_at
+from nexgen_assets.lib.evaluation.backtest import backtest_models, fold_origins, run_backtest, scored_windows, split_at
 from nexgen_assets.lib.models.catalog import build_model
 from nexgen_assets.lib.models.inputs import history_of
 from nexgen_assets_tests.lib.conftest import FAST, H, feature_panel
@@ -47,7 +48,10 @@ def test_short_history_uses_the_folds_that_fit_and_names_the_shortfall():
 def test_backtest_outcome_holds_versioned_error_sums_interval_quantiles_and_timings():
     panel = feature_panel(days=100)
     last = max(history_of(panel)["date"])
-    outcome = backtest_models({"seasonal_naive": build_model("seasonal_naive")}, {"seasonal_naive": "sn-v7"}, panel, 3)
+    observed = panel[~panel["is_future"]]
+    outcome = backtest_models(
+        {"seasonal_naive": build_model("seasonal_naive")}, {"seasonal_naive": "sn-v7"}, history_of(panel), observed, 3
+    )
     assert outcome.origins == [last - dt.timedelta(days=H)]
     assert outcome.scored_points == 6 * H
     single = outcome.sums[outcome.sums["model"] == "seasonal_naive"]
@@ -64,7 +68,7 @@ def test_backtest_outcome_holds_versioned_error_sums_interval_quantiles_and_timi
 def test_every_candidate_is_scored_on_the_same_points_and_blends_name_their_weights():
     panel = feature_panel(series=6, days=150)
     models = {n: build_model(n, FAST[n]) for n in ("seasonal_naive", "xgboost")}
-    outcome = backtest_models(models, {"seasonal_naive": "sn-v1", "xgboost": "xgb-v1"}, panel, 2)
+    outcome = backtest_models(models, {"seasonal_naive": "sn-v1", "xgboost": "xgb-v1"}, history_of(panel), panel, 2)
     points = outcome.sums.groupby("model")["n"].sum()
     assert set(points.index) == {"seasonal_naive", "xgboost", "blend", "segment_choice", "segment_blend"}
     assert points.nunique() == 1
@@ -84,3 +88,23 @@ def test_the_seasonal_fold_scores_the_same_weeks_a_year_earlier_when_history_all
     assert origins == [last - dt.timedelta(days=364), last - dt.timedelta(days=56), last - dt.timedelta(days=28)]
     plain, _ = run_backtest({"seasonal_naive": build_model("seasonal_naive")}, history, observed, H, 2, seasonal=False)
     assert plain["origin"].nunique() == 2
+
+
+def test_a_sampled_training_set_is_scored_on_every_series_and_day_of_the_complete_scoring_rows():
+    panel = feature_panel(series=4, days=150)
+    observed = panel[~panel["is_future"]].reset_index(drop=True)
+    history = history_of(panel)
+    windows = scored_windows(history, 2, seasonal=False)
+    last = max(history["date"])
+    assert windows == [(last - dt.timedelta(days=56), last - dt.timedelta(days=28)), (last - dt.timedelta(days=28), last)]
+    days = observed["date"]
+    scoring = observed[[any(start < d <= end for start, end in windows) for d in days]]
+    models = {"xgboost": build_model("xgboost", FAST["xgboost"])}
+    full, full_timings = run_backtest(models, history, observed, H, 2, seasonal=False)
+    same, _ = run_backtest(models, history, observed, H, 2, seasonal=False, scoring=scoring)
+    pd.testing.assert_frame_equal(full, same)
+    sample = observed.sample(frac=0.3, random_state=1)
+    sampled, timings = run_backtest(models, history, sample, H, 2, seasonal=False, scoring=scoring)
+    assert len(sampled) == len(full) == 4 * 2 * H
+    assert (sampled[["fold", "store_id", "product_id", "date"]] == full[["fold", "store_id", "product_id", "date"]]).all().all()
+    assert (timings["training_rows"] < 0.5 * full_timings["training_rows"]).all()
