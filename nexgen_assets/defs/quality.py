@@ -35,6 +35,34 @@ def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -
     )
 
 
+ENGINE_DOWN_CONDITIONS = ("NO_ACTIVE_SESSION", "SESSION_CLOSED", "SESSION_NOT_FOUND", "CONNECT_URL_NOT_SET")
+ENGINE_DOWN_TYPES = ("SparkConnectGrpcException", "RetriesExceeded", "Py4JNetworkError", "_InactiveRpcError")
+ENGINE_DOWN_TEXT = ("SparkContext was shut down", "stopped SparkContext", "Connection refused", "UNAVAILABLE")
+
+
+def engine_unavailable(error: BaseException) -> bool:
+    """Is this the Spark engine itself gone (a restarted Spark Connect server, a lost driver) rather than a
+    file Spark cannot read? Such an error is worth a retry; the file's own errors are not."""
+    seen: BaseException | None = error
+    while seen is not None:
+        condition = getattr(seen, "getCondition", lambda: None)() or ""
+        if type(seen).__name__ in ENGINE_DOWN_TYPES or any(c in condition for c in ENGINE_DOWN_CONDITIONS):
+            return True
+        if any(text in str(seen) for text in (*ENGINE_DOWN_TEXT, *ENGINE_DOWN_CONDITIONS)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def unreadable(error: Exception, key: str) -> Exception:
+    """What a step raises when Spark fails on a file: the error itself when the engine is down (retried),
+    else a failure naming the file that is not retried, since the same bytes fail the same way."""
+    if engine_unavailable(error):
+        return error
+    return dg.Failure(description=f"{key}: cannot be read: {first_line(error)}", metadata={"file": key},
+                      allow_retries=False)
+
+
 def first_line(error: Exception) -> str:
     """The first line of an error, short enough for a failure message."""
     text = str(error).strip()
@@ -51,7 +79,7 @@ def stage_or_fail(stack: ExitStack, lake: LakeResource, frame, table: str, key: 
     except (ContractError, PartitionFolderConflict) as error:
         raise dg.Failure(description=str(error), metadata={"file": key}, allow_retries=False) from error
     except Exception as error:
-        raise dg.Failure(description=f"{key}: cannot be read: {first_line(error)}", metadata={"file": key}) from error
+        raise unreadable(error, key) from error
 
 
 def blocking_failure(result: dg.AssetCheckResult, key: str) -> dg.Failure:

@@ -13,7 +13,7 @@ from nexgen_assets.defs.cleaning.checks import (
     sales_rejects_schema,
 )
 from nexgen_assets.defs.partitions import sales_files
-from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
+from nexgen_assets.defs.policies import REFRESH_AFTER_FILES, TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.defs.quality import blocking_failure, stage_or_fail
 from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines, rejects_by_reason
 from nexgen_assets.lib.cleaning.daily import aggregate_daily, daily_summary
@@ -141,7 +141,7 @@ def _latest_metadata(context: dg.AssetExecutionContext, asset: str, key: str, na
     group_name="cleaning",
     kinds={"spark", "parquet"},
     retry_policy=TRANSIENT_RETRY,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=REFRESH_AFTER_FILES,
 )
 def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
     """Net quantity, revenue, price, promo and stock per store, product and day, zero-filled."""
