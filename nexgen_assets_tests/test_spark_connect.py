@@ -223,3 +223,39 @@ def test_the_server_stops_when_its_parent_is_killed(childs_server):
     while spark_connect.is_listening(childs_server.port) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not spark_connect.is_listening(childs_server.port), "the JVM's last threads closed the port"
+
+
+RESTARTED = """
+import os, sys, time
+from pathlib import Path
+from nexgen_assets import spark_connect
+from nexgen_assets.resources.spark import SESSION_CHECK_INTERVAL_S, NexgenSparkResource, spark_config
+from nexgen_assets.settings import Settings
+
+state, port = Path(sys.argv[1]), int(sys.argv[2])
+url = spark_connect.start(state, port=port, master="local[1]")
+token = spark_connect.running_server(state).token
+os.environ[spark_connect.TOKEN_VARIABLE] = token
+resource = NexgenSparkResource(spark_config=spark_config(Settings.from_env({}), url))
+resource.setup_for_execution(None)
+first = resource.spark_session
+print("before", first.range(3).count())
+spark_connect.running_server(state).process.kill()
+spark_connect.running_server(state) is None or time.sleep(1)
+spark_connect.start(state, port=port, master="local[1]", token=token)
+time.sleep(SESSION_CHECK_INTERVAL_S + 0.5)
+second = resource.spark_session
+print("after", second.range(4).count(), "new session" if second is not first else "same session")
+second.stop()
+spark_connect.stop(state)
+"""
+
+
+def test_after_its_server_is_started_again_with_the_same_token_the_resource_hands_out_a_new_session(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", RESTARTED, str(tmp_path / "spark"), str(spark_connect.spare_port())],
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1],
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "before 3" in done.stdout and "after 4 new session" in done.stdout, done.stdout

@@ -8,6 +8,7 @@ from nexgen_assets.lib.ingestion.contract import ContractError
 from nexgen_assets.lib.quality.spark_checks import QualityReport
 from nexgen_assets.lib.storage.lake import PartitionFolderConflict, StagedTable
 from nexgen_assets.resources import LakeResource
+from nexgen_assets.resources.spark import engine_unavailable
 
 
 def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -> dg.AssetCheckResult:
@@ -33,25 +34,6 @@ def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -
             ),
         },
     )
-
-
-ENGINE_DOWN_CONDITIONS = ("NO_ACTIVE_SESSION", "SESSION_CLOSED", "SESSION_NOT_FOUND", "CONNECT_URL_NOT_SET")
-ENGINE_DOWN_TYPES = ("SparkConnectGrpcException", "RetriesExceeded", "Py4JNetworkError", "_InactiveRpcError")
-ENGINE_DOWN_TEXT = ("SparkContext was shut down", "stopped SparkContext", "Connection refused", "UNAVAILABLE")
-
-
-def engine_unavailable(error: BaseException) -> bool:
-    """Is this the Spark engine itself gone (a restarted Spark Connect server, a lost driver) rather than a
-    file Spark cannot read? Such an error is worth a retry; the file's own errors are not."""
-    seen: BaseException | None = error
-    while seen is not None:
-        condition = getattr(seen, "getCondition", lambda: None)() or ""
-        if type(seen).__name__ in ENGINE_DOWN_TYPES or any(c in condition for c in ENGINE_DOWN_CONDITIONS):
-            return True
-        if any(text in str(seen) for text in (*ENGINE_DOWN_TEXT, *ENGINE_DOWN_CONDITIONS)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def unreadable(error: Exception, key: str) -> Exception:

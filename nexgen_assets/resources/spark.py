@@ -1,9 +1,35 @@
 """The Spark session every Spark asset shares: dagster-pyspark's resource with settings for a small machine."""
 
+import time
+
 import dagster as dg
 from dagster_pyspark import PySparkResource
+from dagster_pyspark.resources import spark_session_from_config
+from pydantic import PrivateAttr
 
 from nexgen_assets.settings import Settings
+
+ENGINE_DOWN_CONDITIONS = ("NO_ACTIVE_SESSION", "SESSION_CLOSED", "SESSION_NOT_FOUND", "CONNECT_URL_NOT_SET")
+ENGINE_DOWN_TYPES = ("SparkConnectGrpcException", "RetriesExceeded", "Py4JNetworkError", "_InactiveRpcError")
+ENGINE_DOWN_TEXT = ("SparkContext was shut down", "stopped SparkContext", "Connection refused", "UNAVAILABLE")
+
+
+def engine_unavailable(error: BaseException) -> bool:
+    """Is this the Spark engine itself gone (a restarted Spark Connect server, a lost driver) rather than a
+    file Spark cannot read? Such an error is worth a retry; the file's own errors are not."""
+    seen: BaseException | None = error
+    while seen is not None:
+        condition = getattr(seen, "getCondition", lambda: None)() or ""
+        if type(seen).__name__ in ENGINE_DOWN_TYPES or any(c in condition for c in ENGINE_DOWN_CONDITIONS):
+            return True
+        if any(text in str(seen) for text in (*ENGINE_DOWN_TEXT, *ENGINE_DOWN_CONDITIONS)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+SESSION_CHECK_INTERVAL_S = 2.0
+"""How often a remote session is checked before it is handed out (one config round trip)."""
 
 
 def spark_config(settings: Settings, master: str | None = None) -> dict[str, str]:
@@ -32,9 +58,38 @@ def spark_config(settings: Settings, master: str | None = None) -> dict[str, str
 
 
 class NexgenSparkResource(PySparkResource):
-    """dagster-pyspark's session, with Spark's own logging quietened to `log_level`."""
+    """dagster-pyspark's session, with Spark's own logging quietened to `log_level`.
+
+    A Spark Connect session dies with its server; when `nexgen dev` has started the server
+    again, the next step (or the retry of the failed one) gets a new session instead of the dead one.
+    """
 
     log_level: str = "ERROR"
+    _checked_at: float = PrivateAttr(default=0.0)
+
+    @property
+    def spark_session(self):
+        session = self._spark_session
+        if self.spark_config.get("spark.remote") and time.monotonic() - self._checked_at > SESSION_CHECK_INTERVAL_S:
+            session = self._live_remote_session(session)
+            self._checked_at = time.monotonic()
+        return session
+
+    def _live_remote_session(self, session):
+        """The session, or a new one when its server no longer knows it (the server was started again)."""
+        try:
+            session.conf.get("spark.sql.session.timeZone")
+            return session
+        except Exception as error:
+            if not engine_unavailable(error):
+                raise
+        try:
+            session.stop()
+        except Exception as error:
+            if not engine_unavailable(error):
+                raise
+        self._spark_session = spark_session_from_config(self.spark_config)
+        return self._spark_session
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
