@@ -14,7 +14,7 @@ demo: $(STAMP)
 	$(BIN)/nexgen run --summary
 
 test: $(STAMP) test-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 dev: $(STAMP)
 	$(BIN)/nexgen dev
