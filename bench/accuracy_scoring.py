@@ -36,11 +36,13 @@ from nexgen_assets.lib.storage import warehouse as wh  # noqa: E402
 
 FIRST_DAY = dt.date(2025, 1, 1)
 FIRST_ORIGIN = 60
+MAX_DAYS = 5000
 KEY = ["forecast_run_id", "store_id", "product_id", "date"]
 
 
 def publish_actuals(engine: sa.Engine, series: int, days: int) -> None:
-    quantity = np.random.default_rng(0).poisson(8, (series, days)).astype(float)
+    """The daily actuals of the first `days` days; a day's value is the same in every call (a republish)."""
+    quantity = np.random.default_rng(0).poisson(8, (series, MAX_DAYS)).astype(float)
     frame = pd.DataFrame(
         [(f"S{s % 10}", f"P{s}", FIRST_DAY + dt.timedelta(days=k), quantity[s, k]) for s in range(series) for k in range(days)],
         columns=["store_id", "product_id", "date", "quantity"],
