@@ -264,8 +264,10 @@ def _stop(dev: subprocess.Popen, port: int, home: Path) -> None:
     deadline = time.monotonic() + 60
     while process_group(dev.pid) and time.monotonic() < deadline:
         time.sleep(1)
-    if process_group(dev.pid):
+    left = process_group(dev.pid)
+    if left:
         os.killpg(dev.pid, signal.SIGKILL)
+    assert left == [], "nexgen dev left a process running (webserver, daemon or a code server) after SIGTERM"
     deadline = time.monotonic() + 30
     while spark_connect.is_listening(port) and time.monotonic() < deadline:
         time.sleep(1)

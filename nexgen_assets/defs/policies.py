@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
-"""A database blip or a restarted Spark server is retried (after 10, 20 and 40 s: long enough for `nexgen dev`
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+"""A database blip or a restarted Spark server is retried (after 5, 10 and 20 s: long enough for `nexgen dev`
 to start its Spark Connect server again); a file at fault fails at once (its failure says allow_retries=False)."""
 
 REFRESH_AFTER_FILES = (

@@ -18,6 +18,7 @@ from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame, forecast_
 from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory, stock_positions
 from nexgen_assets.lib.forecasts.levels import level_forecasts
 from nexgen_assets.lib.models.inputs import daily_history, future_rows
+from nexgen_assets.lib.models.store import UntrustedArtifactError
 from nexgen_assets.lib.quality.schemas import ForecastLevelsSchema, ForecastSchema
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
@@ -58,8 +59,11 @@ def sales_forecast(
     try:
         manifests = champion_manifests(champion)
     except LookupError as error:
-        raise dg.Failure(str(error)) from error
-    models = {name: model_store.load(name, version, manifests[name]) for name, version in versions.items()}
+        raise dg.Failure(str(error), allow_retries=False) from error
+    try:
+        models = {name: model_store.load(name, version, manifests[name]) for name, version in versions.items()}
+    except (UntrustedArtifactError, FileNotFoundError) as error:
+        raise dg.Failure(f"the champion's model is refused: {error}", allow_retries=False) from error
     features = lake.read(spark.spark_session, "sales_features")
     forecast = forecast_frame(
         models,
@@ -134,17 +138,19 @@ def _latest_forecast_run(context: dg.AssetExecutionContext) -> str:
     """The forecast run the last sales_forecast materialization published."""
     event = context.instance.get_latest_materialization_event(dg.AssetKey("sales_forecast"))
     if event is None or event.asset_materialization is None:
-        raise dg.Failure(f"{context.asset_key.path[-1]} needs a published forecast: materialize sales_forecast first")
+        raise dg.Failure(
+            f"{context.asset_key.path[-1]} needs a published forecast: materialize sales_forecast first", allow_retries=False
+        )
     return event.asset_materialization.metadata["forecast_run_id"].value
 
 
 def _serving_champion(warehouse: WarehouseResource):
     if not warehouse.has_table("model_registry"):
-        raise dg.Failure("no model_registry table yet: materialize champion_model first")
+        raise dg.Failure("no model_registry table yet: materialize champion_model first", allow_retries=False)
     try:
         return serving_champion(warehouse.read_table("model_registry"))
     except LookupError as error:
-        raise dg.Failure(str(error)) from error
+        raise dg.Failure(str(error), allow_retries=False) from error
 
 
 class InventoryPlanConfig(dg.Config):

@@ -10,6 +10,7 @@ from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.evaluation.blends import components
 from nexgen_assets.lib.evaluation.champion import ChampionDecision, choose_champion, registry_row, serving_champion
 from nexgen_assets.lib.models.catalog import BASELINE
+from nexgen_assets.lib.models.store import UntrustedArtifactError
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 beats_seasonal_naive = dg.AssetCheckSpec(
@@ -88,7 +89,10 @@ def _register(
     weights = json.loads(chosen["weights"])
     versions = {m: str(overall.loc[m, "model_version"]) for m in components(weights)}
     paths = [str(model_store.path_of(m, v)) for m, v in versions.items()]
-    manifests = {m: model_store.manifest_sha256(m, v) for m, v in versions.items()}
+    try:
+        manifests = {m: model_store.manifest_sha256(m, v) for m, v in versions.items()}
+    except (UntrustedArtifactError, FileNotFoundError) as error:
+        raise dg.Failure(f"{decision.model} is not registered: {error}", allow_retries=False) from error
     quantiles = lake.read_frame("backtest_interval_quantiles")
     quantiles = quantiles[quantiles["model"] == decision.model]
     row = registry_row(decision, str(chosen["model_version"]), versions, manifests, weights, paths, chosen, quantiles,
