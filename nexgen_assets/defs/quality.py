@@ -1,6 +1,7 @@
 """The quality gate: pandera reports as asset check results, and partitions swapped in only when they pass."""
 
 from contextlib import ExitStack
+from typing import NoReturn
 
 import dagster as dg
 
@@ -36,13 +37,14 @@ def check_result(report: QualityReport, spec: dg.AssetCheckSpec | None = None) -
     )
 
 
-def unreadable(error: Exception, key: str) -> Exception:
-    """What a step raises when Spark fails on a file: the error itself when the engine is down (retried),
+def raise_unreadable(error: Exception, key: str) -> NoReturn:
+    """Raise what a step raises when Spark fails on a file: the error itself when the engine is down (retried),
     else a failure naming the file that is not retried, since the same bytes fail the same way."""
     if engine_unavailable(error):
-        return error
-    return dg.Failure(description=f"{key}: cannot be read: {first_line(error)}", metadata={"file": key},
-                      allow_retries=False)
+        raise error
+    raise dg.Failure(
+        description=f"{key}: cannot be read: {first_line(error)}", metadata={"file": key}, allow_retries=False
+    ) from error
 
 
 def first_line(error: Exception) -> str:
@@ -61,7 +63,7 @@ def stage_or_fail(stack: ExitStack, lake: LakeResource, frame, table: str, key: 
     except (ContractError, PartitionFolderConflict) as error:
         raise dg.Failure(description=str(error), metadata={"file": key}, allow_retries=False) from error
     except Exception as error:
-        raise unreadable(error, key) from error
+        raise_unreadable(error, key)
 
 
 def blocking_failure(result: dg.AssetCheckResult, key: str) -> dg.Failure:

@@ -18,7 +18,9 @@ def engine_unavailable(error: BaseException) -> bool:
     """Is this the Spark engine itself gone (a restarted Spark Connect server, a lost driver) rather than a
     file Spark cannot read? Such an error is worth a retry; the file's own errors are not."""
     seen: BaseException | None = error
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
         condition = getattr(seen, "getCondition", lambda: None)() or ""
         if type(seen).__name__ in ENGINE_DOWN_TYPES or any(c in condition for c in ENGINE_DOWN_CONDITIONS):
             return True

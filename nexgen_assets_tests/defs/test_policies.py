@@ -5,7 +5,7 @@ import pytest
 from pyspark.errors import PySparkRuntimeError
 
 from nexgen_assets.defs.policies import REFRESH_AFTER_FILES
-from nexgen_assets.defs.quality import engine_unavailable, unreadable
+from nexgen_assets.defs.quality import engine_unavailable, raise_unreadable
 
 files = dg.DynamicPartitionsDefinition(name="files")
 
@@ -44,8 +44,15 @@ def test_an_engine_that_is_down_is_retried_and_a_file_spark_cannot_read_is_not(s
         spark.read.parquet(str(broken)).count()
 
     assert engine_unavailable(gone) and engine_unavailable(wrapped)
+    looped = ValueError("not the engine")
+    looped.__cause__ = looped
+    assert not engine_unavailable(looped), "a cause chain that loops ends"
     assert not engine_unavailable(read_error.value)
-    assert unreadable(gone, "sales_a.csv") is gone
-    failure = unreadable(read_error.value, "sales_a.csv")
-    assert isinstance(failure, dg.Failure) and not failure.allow_retries
+    with pytest.raises(PySparkRuntimeError) as raised:
+        raise_unreadable(gone, "sales_a.csv")
+    assert raised.value is gone and raised.value.__cause__ is not gone
+    with pytest.raises(dg.Failure) as refused:
+        raise_unreadable(read_error.value, "sales_a.csv")
+    failure = refused.value
+    assert not failure.allow_retries and failure.__cause__ is read_error.value
     assert failure.description.startswith("sales_a.csv: cannot be read:")

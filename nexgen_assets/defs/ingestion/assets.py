@@ -18,7 +18,7 @@ from nexgen_assets.defs.ingestion.checks import (
 )
 from nexgen_assets.defs.partitions import inventory_files, sales_files
 from nexgen_assets.defs.policies import TRANSIENT_RETRY
-from nexgen_assets.defs.quality import blocking_failure, first_line, stage_or_fail, unreadable
+from nexgen_assets.defs.quality import blocking_failure, first_line, raise_unreadable, stage_or_fail
 from nexgen_assets.lib.cleaning.contract_rules import clean_inventory_snapshots
 from nexgen_assets.lib.ingestion.contract import (
     INVENTORY_REQUIRED,
@@ -53,7 +53,7 @@ def _read_or_fail(spark, landing: LandingZoneResource, staged: StagedFile, requi
     except ContractError as error:
         raise dg.Failure(description=str(error), metadata={"file": staged.name}, allow_retries=False) from error
     except Exception as error:
-        raise unreadable(error, staged.name) from error
+        raise_unreadable(error, staged.name)
 
 
 def _extract_batch(spark, source_db: SourceDatabaseResource, key: str):
@@ -80,7 +80,7 @@ def _count_or_fail(frame, key: str) -> int:
     try:
         return frame.count()
     except Exception as error:
-        raise unreadable(error, key) from error
+        raise_unreadable(error, key)
 
 
 @dg.asset(
