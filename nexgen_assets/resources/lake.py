@@ -15,6 +15,7 @@ from nexgen_assets.lib.storage.lake import (
     RETIRED_GRACE_SECONDS,
     StagedTable,
     current_folder,
+    parquet_row_count,
     partition_dir,
     pinned_folders,
     remove_folder,
@@ -106,6 +107,10 @@ class LakeResource(dg.ConfigurableResource):
     def exists(self, table: str, partition_key: str | None = None) -> bool:
         target = self.partition_path(table, partition_key) if partition_key else self.table_path(table)
         return table_exists(target)
+
+    def row_count(self, table: str) -> int:
+        """Rows a reader of the table sees now, from the Parquet footers."""
+        return parquet_row_count(self.table_path(table))
 
     def read(self, spark: SparkSession, table: str, partition_key: str | None = None) -> DataFrame:
         """A table, one partition of it, or all partitions together (without the folder column).

@@ -41,6 +41,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def replace_rows(self, name: str, frame: pd.DataFrame, key_columns, primary_key=(), indexes=()) -> int:
         return wh.replace_rows(self.engine, name, frame, key_columns, primary_key, self.db_schema, indexes)
 
+    def replace_where(self, name: str, data, scope, primary_key=(), indexes=()) -> tuple[int, int]:
+        return wh.replace_where(self.engine, name, data, scope, primary_key, self.db_schema, indexes)
+
     def delete_rows(self, name: str, where: dict) -> int:
         return wh.delete_rows(self.engine, name, where, self.db_schema)
 

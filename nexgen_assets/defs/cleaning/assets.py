@@ -5,6 +5,7 @@ from contextlib import ExitStack
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
+from pydantic import Field
 
 from nexgen_assets.defs.cleaning.checks import (
     check_clean_sales,
@@ -16,7 +17,7 @@ from nexgen_assets.defs.partitions import sales_files
 from nexgen_assets.defs.policies import REFRESH_AFTER_FILES, TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.defs.quality import blocking_failure, stage_or_fail
 from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines, rejects_by_reason
-from nexgen_assets.lib.cleaning.daily import aggregate_daily, daily_summary
+from nexgen_assets.lib.cleaning.daily_months import MonthlyDaily
 from nexgen_assets.lib.cleaning.ingestion_log import ingestion_log_row
 from nexgen_assets.resources import LakeResource, WarehouseResource
 from nexgen_assets.settings import current
@@ -136,6 +137,12 @@ def _latest_metadata(context: dg.AssetExecutionContext, asset: str, key: str, na
     return {name: metadata[name].value for name in names}
 
 
+class DailySalesConfig(dg.Config):
+    full_rebuild: bool = Field(
+        default=False, description="Rebuild every month, not only those whose files changed since the last refresh."
+    )
+
+
 @dg.asset(
     deps=["clean_sales", "raw_inventory"],
     group_name="cleaning",
@@ -143,16 +150,16 @@ def _latest_metadata(context: dg.AssetExecutionContext, asset: str, key: str, na
     retry_policy=TRANSIENT_RETRY,
     automation_condition=REFRESH_AFTER_FILES,
 )
-def daily_sales(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
-    """Net quantity, revenue, price, promo and stock per store, product and day, zero-filled."""
+def daily_sales(config: DailySalesConfig, spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
+    """Net quantity, revenue, price, promo and stock per store, product and day, zero-filled, stored by month:
+    a landed file rebuilds the months it touches (and later ones only as far as a carried price or stock changes)."""
     started = time.perf_counter()
-    session = spark.spark_session
     if not lake.exists("clean_sales"):
         raise dg.Failure("daily_sales needs clean_sales; no sales file has been ingested yet")
-    clean = lake.read(session, "clean_sales")
-    inventory = lake.read(session, "raw_inventory") if lake.exists("raw_inventory") else None
-    rows = lake.write(aggregate_daily(clean, inventory), "daily_sales")
-    summary = daily_summary(lake.read(session, "daily_sales"), clean)
+    table = MonthlyDaily(spark.spark_session, lake.root, lake.grace_seconds)
+    refreshed = table.refresh(full=config.full_rebuild)
+    rows = lake.row_count("daily_sales")
     return dg.MaterializeResult(
-        metadata={"rows": rows, "dagster/row_count": rows, **summary, "seconds": round(time.perf_counter() - started, 2)}
+        metadata={"rows": rows, "dagster/row_count": rows, **refreshed.metadata(), **table.summary(),
+                  "seconds": round(time.perf_counter() - started, 2)}
     )

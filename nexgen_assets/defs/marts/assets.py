@@ -1,16 +1,19 @@
 """Star-schema tables in the warehouse that Power BI reads, the dashboard views, and the files built from them."""
 
+import itertools
 import time
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 from dagster_pyspark import PySparkResource
 from pydantic import Field
 from pyspark.sql import functions as F
 
 from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.cleaning.daily import DAILY_FLAGS
+from nexgen_assets.lib.cleaning.daily_months import month_end, month_start, month_versions, months_to_publish
 from nexgen_assets.lib.features.calendar import FiscalCalendar
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
 from nexgen_assets.lib.marts.dimensions import (
@@ -24,7 +27,7 @@ from nexgen_assets.lib.marts.dimensions import (
 from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
-from nexgen_assets.lib.storage.lake import parquet_batches
+from nexgen_assets.lib.storage.lake import empty_frame, parquet_batches, partition_dir
 from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, as_flags, to_python_dates
 from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
 from nexgen_assets.settings import current
@@ -121,26 +124,59 @@ def dim_date(config: DateDimensionConfig, spark: PySparkResource, lake: LakeReso
     pool=WAREHOUSE_POOL,
     automation_condition=dg.AutomationCondition.eager(),
 )
-def fact_sales_daily(lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """daily_sales streamed from the lake to the warehouse in batches, swapped in atomically."""
+def fact_sales_daily(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """daily_sales streamed from the lake to the warehouse in batches: the months whose partition changed since the
+    last publish, replaced in one transaction (the whole table swapped in on the first publish)."""
     started = time.perf_counter()
-    rows = warehouse.replace_table(
-        "fact_sales_daily",
-        (as_flags(batch, DAILY_FLAGS) for batch in parquet_batches(lake.table_path("daily_sales"), CHUNK_ROWS)),
-        primary_key=("store_id", "product_id", "date"),
-        indexes=[("date",)],
-    )
+    table_dir = lake.table_path("daily_sales")
+    current = month_versions(table_dir)
+    published = _published_months(context) if warehouse.has_table("fact_sales_daily") else None
+    changed, gone = months_to_publish(published, current)
+    key, indexes = ("store_id", "product_id", "date"), [("date",)]
+    if published is None:
+        batches = parquet_batches(table_dir, CHUNK_ROWS)
+        deleted, rows = None, warehouse.replace_table("fact_sales_daily", _as_flags(batches), primary_key=key, indexes=indexes)
+    else:
+        batches = itertools.chain(
+            [empty_frame(table_dir)],
+            *(parquet_batches(partition_dir(table_dir, month), CHUNK_ROWS) for month in changed),
+        )
+        deleted, rows = warehouse.replace_where(
+            "fact_sales_daily", _as_flags(batches), lambda t: _in_months(t, [*changed, *gone]), primary_key=key, indexes=indexes
+        )
     seconds = time.perf_counter() - started
     return dg.MaterializeResult(
         metadata={
             "table": "fact_sales_daily",
             "rows_written": rows,
-            "dagster/row_count": rows,
+            "rows_deleted": deleted,
+            "months_published": len(changed) if published is not None else len(current),
+            "months_removed": len(gone) if published is not None else 0,
+            "month_versions": dg.MetadataValue.json(current),
+            "dagster/row_count": warehouse.row_count("fact_sales_daily"),
             "dialect": warehouse.dialect,
             "seconds": round(seconds, 2),
             "rows_per_second": int(rows / seconds) if seconds else None,
         }
     )
+
+
+def _as_flags(batches):
+    return (as_flags(batch, DAILY_FLAGS) for batch in batches)
+
+
+def _published_months(context: dg.AssetExecutionContext) -> dict[str, str] | None:
+    """The daily_sales month versions the warehouse copy was last published from; None before the first publish."""
+    record = context.instance.get_latest_materialization_event(context.asset_key)
+    versions = record.asset_materialization.metadata.get("month_versions") if record else None
+    return versions.value if versions is not None else None
+
+
+def _in_months(table: sa.Table, months: list[str]):
+    """Rows whose day falls in one of the months (sa.false() when there are none: nothing is deleted)."""
+    if not months:
+        return sa.false()
+    return sa.or_(*[table.c.date.between(month_start(month), month_end(month)) for month in months])
 
 
 @dg.asset(

@@ -44,17 +44,9 @@ DAILY_FLAGS = ("promo", "stockout")
 """daily_sales columns that are 0/1 flags (integers in the lake for the features, BIT in the warehouse)."""
 
 
-def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> DataFrame:
-    """Daily net quantity, revenue, average price, promo, stock on hand and a stockout flag.
-
-    Every series runs from its first sale to the last day seen in any file, with
-    zero quantity on days without sales. The average price of a day without sales
-    is the last price seen, so price never drops to zero. Stock on hand is the
-    latest snapshot on or before the day; a zero stock marks a stockout.
-    """
-    lines = distinct_lines(clean_sales).select("store_id", "product_id", F.col("order_date").alias("date"),
-                               "quantity", "revenue", "unit_price", "promo")
-    daily = lines.groupBy(*SERIES_KEYS, "date").agg(
+def daily_totals(lines: DataFrame) -> DataFrame:
+    """Net and gross quantity, revenue and promo per series and day of distinct order lines."""
+    return lines.groupBy(*SERIES_KEYS, "date").agg(
         F.sum("quantity").alias("quantity"),
         F.sum(F.when(F.col("quantity") > 0, F.col("quantity")).otherwise(0)).alias("units_sold"),
         F.sum(F.when(F.col("quantity") < 0, -F.col("quantity")).otherwise(0)).alias("units_returned"),
@@ -62,17 +54,34 @@ def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> Data
         F.sum(F.when(F.col("quantity") > 0, F.col("revenue"))).alias("_gross_revenue"),
         F.max("promo").alias("promo"),
     )
+
+
+def order_days(clean_sales: DataFrame) -> DataFrame:
+    """Distinct order lines reduced to the columns the daily table sums, with their day as `date`."""
+    return distinct_lines(clean_sales).select(
+        "store_id", "product_id", F.col("order_date").alias("date"), "quantity", "revenue", "unit_price", "promo"
+    )
+
+
+def last_observed_day(lines: DataFrame, inventory: DataFrame | None):
+    """The last day any order line or stock snapshot names: every live series runs to it."""
     last_day = lines.agg(F.max("date")).first()[0]
     if inventory is not None:
         inventory_last = inventory.agg(F.max("snapshot_date")).first()[0]
         if inventory_last is not None and last_day is not None:
             last_day = max(last_day, inventory_last)
-    spans = lines.groupBy(*SERIES_KEYS).agg(F.min("date").alias("first_date"))
-    grid = spans.select(
-        *SERIES_KEYS,
-        F.explode(F.sequence("first_date", F.lit(last_day), F.expr("interval 1 day"))).alias("date"),
-    )
-    frame = grid.join(daily, [*SERIES_KEYS, "date"], "left")
+    return last_day
+
+
+def fill_days(grid: DataFrame, lines: DataFrame, inventory: DataFrame | None, carried: DataFrame | None = None) -> DataFrame:
+    """The daily table over `grid` (series and days): sums of the day's lines, zero on days without
+    sales, last price and latest stock snapshot carried forward.
+
+    `carried` (series keys, avg_price, stock_on_hand, on the day before the grid's first day)
+    seeds the carried values, so a stretch of days is computed exactly as it would be inside the
+    whole history.
+    """
+    frame = grid.join(daily_totals(lines), [*SERIES_KEYS, "date"], "left")
     if inventory is not None:
         stock = inventory.groupBy(*SERIES_KEYS, F.col("snapshot_date").alias("date")).agg(
             F.max("stock_on_hand").alias("_snapshot_stock")
@@ -80,10 +89,21 @@ def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> Data
         frame = frame.join(stock, [*SERIES_KEYS, "date"], "left")
     else:
         frame = frame.withColumn("_snapshot_stock", F.lit(None).cast("double"))
+    frame = frame.withColumn("_price_seed", F.lit(None).cast("double"))
+    if carried is not None:
+        seeds = carried.select(
+            *SERIES_KEYS,
+            F.to_date(F.lit(SEED_DAY)).alias("date"),
+            F.col("stock_on_hand").cast("double").alias("_snapshot_stock"),
+            F.col("avg_price").cast("double").alias("_price_seed"),
+        )
+        frame = frame.unionByName(seeds, allowMissingColumns=True)
 
     history = Window.partitionBy(*SERIES_KEYS).orderBy("date").rowsBetween(Window.unboundedPreceding, 0)
-    day_price = F.when(F.col("units_sold") > 0, F.col("_gross_revenue") / F.col("units_sold"))
-    return frame.select(
+    day_price = F.coalesce(
+        F.when(F.col("units_sold") > 0, F.col("_gross_revenue") / F.col("units_sold")), F.col("_price_seed")
+    )
+    filled = frame.select(
         *SERIES_KEYS,
         "date",
         F.coalesce("quantity", F.lit(0.0)).alias("quantity"),
@@ -97,18 +117,26 @@ def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> Data
         "stockout",
         F.when(F.col("stock_on_hand").isNull(), None).otherwise((F.col("stock_on_hand") <= 0).cast("int")),
     )
+    return filled.where(F.col("date") > F.to_date(F.lit(SEED_DAY))) if carried is not None else filled
 
 
-def daily_summary(daily_sales: DataFrame, clean_sales: DataFrame) -> dict[str, int | str]:
-    """Series, first and last day, stockout days, and order lines that arrived in more than one file."""
-    stats = daily_sales.agg(
-        F.min("date").alias("first"), F.max("date").alias("last"),
-        F.countDistinct(*SERIES_KEYS).alias("series"), F.sum("stockout").alias("stockout_days"),
-    ).first()
-    return {
-        "series": int(stats["series"]),
-        "first_date": str(stats["first"]),
-        "last_date": str(stats["last"]),
-        "stockout_days": int(stats["stockout_days"] or 0),
-        "lines_repeated_across_files": clean_sales.count() - distinct_lines(clean_sales).count(),
-    }
+SEED_DAY = "0001-01-01"
+"""Date of the carried-in row that seeds a stretch of days; before any day the contract accepts, and dropped."""
+
+
+def aggregate_daily(clean_sales: DataFrame, inventory: DataFrame | None) -> DataFrame:
+    """Daily net quantity, revenue, average price, promo, stock on hand and a stockout flag.
+
+    Every series runs from its first sale to the last day seen in any file, with
+    zero quantity on days without sales. The average price of a day without sales
+    is the last price seen, so price never drops to zero. Stock on hand is the
+    latest snapshot on or before the day; a zero stock marks a stockout.
+    """
+    lines = order_days(clean_sales)
+    last_day = last_observed_day(lines, inventory)
+    spans = lines.groupBy(*SERIES_KEYS).agg(F.min("date").alias("first_date"))
+    grid = spans.select(
+        *SERIES_KEYS,
+        F.explode(F.sequence("first_date", F.lit(last_day), F.expr("interval 1 day"))).alias("date"),
+    )
+    return fill_days(grid, lines, inventory)

@@ -36,6 +36,7 @@ import shutil
 import stat
 import sys
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -442,6 +443,36 @@ def replace_parquet(
         return staged.rows
 
 
+def replace_partitions(
+    frame: DataFrame, table_dir: str | Path, column: str, grace: float = RETIRED_GRACE_SECONDS
+) -> dict[str, int]:
+    """Write frame split by the string `column` in one Spark job and swap each value's partition in; rows per key.
+
+    Each partition is replaced by one rename, as `replace_parquet` does; the others are left
+    alone, and a value with no rows leaves its partition as it was. The split is written
+    beside the table first (hidden) and moved into versions, so nothing is copied twice.
+    """
+    table_dir = Path(table_dir)
+    table_dir.mkdir(parents=True, exist_ok=True)
+    split = table_dir.parent / f".split-{table_dir.name}-{uuid.uuid4().hex}"
+    written: dict[str, int] = {}
+    try:
+        frame.write.partitionBy(column).parquet(str(split))
+        for entry in _scandir(split):
+            if not (entry.is_dir(follow_symlinks=False) and entry.name.startswith(f"{column}=")):
+                continue
+            key = urllib.parse.unquote(entry.name[len(column) + 1 :])
+            target = partition_dir(table_dir, key)
+            _check_owner(target, key)
+            with _new_version(target, grace) as version:
+                os.rename(entry.path, version)
+                (version / OWNER_FILE).write_text(key, encoding="utf-8", errors="surrogateescape")
+                written[key] = parquet_row_count(version)
+    finally:
+        shutil.rmtree(split, ignore_errors=True)
+    return written
+
+
 def remove_folder(target: str | Path, grace: float = RETIRED_GRACE_SECONDS) -> bool:
     """Remove a table or partition in one step (its link, or the rename of an older real folder); False when there is none.
 
@@ -494,19 +525,34 @@ def table_exists(table_dir: str | Path) -> bool:
     return any(True for _ in parquet_files(table_dir))
 
 
+_INTEGERS = frozenset({pa.int8(), pa.int16(), pa.int32(), pa.int64()})
+
+
+def _to_pandas(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
+    """Days as dates, integers nullable: what the warehouse writers expect."""
+    return table.to_pandas(date_as_object=True, types_mapper=lambda t: pd.Int64Dtype() if t in _INTEGERS else None)
+
+
 def parquet_batches(table_dir: str | Path, rows: int) -> Iterator[pd.DataFrame]:
-    """A Parquet table as pandas frames of at most `rows` rows: days as dates, integers nullable.
+    """A Parquet table (or one partition) as pandas frames of at most `rows` rows: days as dates, integers nullable.
 
     The files are those of the versions current when the first batch is asked for.
     """
-    integers = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
     if not os.path.exists(table_dir):
         raise FileNotFoundError(f"lake table {table_dir} does not exist")
     files = [str(f) for f in parquet_files(table_dir)]
     if not files:
         return
     for batch in ds.dataset(files, format="parquet").to_batches(batch_size=rows):
-        yield batch.to_pandas(date_as_object=True, types_mapper=lambda t: pd.Int64Dtype() if t in integers else None)
+        yield _to_pandas(batch)
+
+
+def empty_frame(table_dir: str | Path) -> pd.DataFrame:
+    """A frame with the table's columns and types and no rows (the schema of its first file)."""
+    first = next(iter(parquet_files(table_dir)), None)
+    if first is None:
+        raise FileNotFoundError(f"lake table {table_dir} has no Parquet file to take columns from")
+    return _to_pandas(pq.read_schema(first).empty_table())
 
 
 def replace_parquet_frame(frame: pd.DataFrame, target: str | Path) -> int:

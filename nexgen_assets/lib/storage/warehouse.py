@@ -482,29 +482,36 @@ def _publish_lock(dialect: sa.Dialect, target: sa.Table) -> list[sa.Executable]:
 def replace_where(
     engine: Engine,
     name: str,
-    frame: pd.DataFrame,
+    data: pd.DataFrame | Iterable[pd.DataFrame],
     scope: Callable[[sa.Table], sa.ColumnElement[bool] | None],
     primary_key: Sequence[str] = (),
     schema: str | None = None,
     indexes: Sequence[Sequence[str]] = (),
 ) -> tuple[int, int]:
-    """Replace the rows `scope(table)` selects (every row when it gives None) by frame's, in one transaction.
+    """Replace the rows `scope(table)` selects (every row when it gives None) by data's, in one transaction.
 
-    For an increment bounded by a predicate (days from a date on, a few runs) rather than by key
-    values: an empty frame still deletes, and a frame row whose key the scope keeps is refused by
-    the primary key. Publishers serialise on the publish lock; new frame columns are added first,
-    as in replace_table. Returns (rows deleted, rows written).
+    For an increment bounded by a predicate (days from a date on, a few months, a few runs)
+    rather than by key values: data is a frame or frames streamed in batches (the first gives
+    the columns, so it may be empty); an empty increment still deletes, and a row whose key the
+    scope keeps is refused by the primary key. Publishers serialise on the publish lock; new
+    columns are added first, as in replace_table. Returns (rows deleted, rows written).
     """
-    with _publishing(engine, name, frame, primary_key, schema, indexes) as (conn, target, existing):
+    chunks = _chunks(data)
+    first = next(chunks, None)
+    if first is None:
+        raise ValueError(f"nothing to publish to {name}: no data frames given")
+    written = 0
+    with _publishing(engine, name, first, primary_key, schema, indexes) as (conn, target, existing):
         for statement in _publish_lock(conn.dialect, target):
             conn.execute(statement)
         table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
         where = scope(table)
         deleted = conn.execute(table.delete() if where is None else table.delete().where(where)).rowcount
-        for chunk in _chunks(frame):
+        for chunk in itertools.chain([first], chunks):
             if len(chunk):
-                bulk_insert(conn, target, _as_existing(chunk, existing))
-    return deleted, len(frame)
+                bulk_insert(conn, target, _as_existing(chunk[first.columns.tolist()], existing))
+                written += len(chunk)
+    return deleted, written
 
 
 def delete_in(
