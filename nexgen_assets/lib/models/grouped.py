@@ -62,6 +62,11 @@ ModelFiles = dict[str, bytes]
 """A saved model as file name -> bytes: what travels between driver and executors."""
 
 
+class UntrainedStoreError(ValueError):
+    """Future rows of a store whose group has no fitted model: a store that opened after training, or an empty hash
+    group. Forecasting them from another store's model would hide that they were never learned; retraining fixes it."""
+
+
 @dataclass(frozen=True)
 class StoreGroups:
     """Which group a store's series train in: the store alone (`buckets` None) or one of `buckets` hash groups."""
@@ -234,14 +239,13 @@ class GroupedForecaster(Forecaster):
         return future_by_group.cogroup(by_group).applyInPandas(predict_one, f"{schema}, {_FORECAST_SCHEMA}")
 
     def _check_covered(self, groups: pd.Series, future: pd.DataFrame) -> None:
-        """ValueError naming the stores whose group has no fitted model (a store opened after training, or an
-        empty hash group): forecasting them from another store's model would hide that they were never learned."""
+        """UntrainedStoreError naming the stores whose group has no fitted model."""
         if not self.models:
             raise RuntimeError(f"{self.inner.name} per {self.groups} is not fitted")
         missing = ~groups.isin(list(self.models)).to_numpy()
         if missing.any():
             stores = sorted(future["store_id"].astype(str)[missing].unique())
-            raise ValueError(
+            raise UntrainedStoreError(
                 f"{self.inner.name} per {self.groups} has no model for store(s) {', '.join(stores)} "
                 f"(group(s) {', '.join(sorted(groups[missing].unique()))}): retrain it with those stores' history"
             )

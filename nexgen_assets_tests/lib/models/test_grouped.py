@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexgen_assets.lib.models.grouped import GroupedForecaster, StoreGroups, parse_training_groups
+from nexgen_assets.lib.evaluation.backtest import run_backtest
+from nexgen_assets.lib.grain import HORIZON_DAYS
+from nexgen_assets.lib.models.grouped import (
+    GroupedForecaster,
+    StoreGroups,
+    UntrainedStoreError,
+    parse_training_groups,
+    with_training_groups,
+)
 from nexgen_assets.lib.models.inputs import future_of, history_of
 from nexgen_assets.lib.models.random_forest import RandomForestForecaster
 from nexgen_assets.lib.models.seasonal_naive import SeasonalNaiveForecaster
@@ -17,9 +25,9 @@ from nexgen_assets_tests.lib.conftest import feature_panel
 STORES = 3
 
 
-def _panel() -> pd.DataFrame:
-    """Six series in three stores, two each, 70 observed days and the horizon to forecast."""
-    panel = feature_panel(series=6, days=70)
+def _panel(days: int = 70) -> pd.DataFrame:
+    """Six series in three stores, two each, `days` observed days and the horizon to forecast."""
+    panel = feature_panel(series=6, days=days)
     panel["store_id"] = "S" + (panel["product_id"].str[1:].astype(int) % STORES).astype(str)
     return panel
 
@@ -166,7 +174,19 @@ def test_a_store_without_a_trained_group_is_a_clear_error(spark, panel):
     history, future = history_of(panel), future_of(panel)
     trained = panel[panel["store_id"] != "S2"]
     grouped = GroupedForecaster(SeasonalNaiveForecaster(), StoreGroups()).fit(history_of(trained), trained.iloc[:0])
-    with pytest.raises(ValueError, match=r"seasonal_naive per store has no model for store\(s\) S2 .*retrain"):
+    with pytest.raises(UntrainedStoreError, match=r"seasonal_naive per store has no model for store\(s\) S2 .*retrain"):
         grouped.predict(history, future)
-    with pytest.raises(ValueError, match=r"no model for store\(s\) S2"):
+    with pytest.raises(UntrainedStoreError, match=r"no model for store\(s\) S2"):
         grouped.predict_from_pandas_in_spark(spark, history, future)
+
+
+def test_the_backtest_refits_per_store_and_a_per_series_model_scores_as_it_does_globally():
+    """Seasonal naive is per series: fitted per store it forecasts exactly what it forecasts globally."""
+    panel = _panel(days=100)
+    observed = panel[~panel["is_future"]]
+    models = {"global": SeasonalNaiveForecaster(), "per_store": with_training_groups(SeasonalNaiveForecaster(), "store")}
+    scored, timings = run_backtest(models, history_of(panel), observed, HORIZON_DAYS, folds=1, seasonal=False)
+    per_model = {name: part["forecast"].to_numpy() for name, part in scored.groupby("model")}
+    assert len(per_model["per_store"]) == 6 * HORIZON_DAYS
+    np.testing.assert_array_equal(per_model["per_store"], per_model["global"])
+    assert list(timings["training_rows"]) == [6 * 7, 6 * 7]
