@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, GroupedData, SparkSession
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.grain import SERIES_KEYS
@@ -172,20 +172,19 @@ class GroupedForecaster(Forecaster):
         models = {}
         for key in sorted(history_groups.unique()):
             group_train = train[(train_groups == key).to_numpy()] if len(train) else train
-            models[key] = _fitted(self.inner, history[(history_groups == key).to_numpy()], group_train)
+            models[key] = _fitted(self.inner, self.groups, key, history[(history_groups == key).to_numpy()], group_train)
         self._keep(models)
         return self
 
     def fit_in_spark(self, history: DataFrame, feature_rows: DataFrame | None) -> SparkFitSummary:
         """Fit a copy of the inner model per group on Spark's executors, each reading its group's rows there;
         `feature_rows` is None for a model that fits on the history alone."""
-        fit_one = _fit_group_to_files(self.inner)
-        by_group = history.withColumn(GROUP_COLUMN, self.groups.column()).groupBy(GROUP_COLUMN)
+        fit_one = _fit_group_to_files(self.inner, self.groups)
+        by_group = self._by_group(history)
         if feature_rows is None:
             fitted = by_group.applyInPandas(lambda key, rows: fit_one(key, rows, None), _MODEL_FILES_SCHEMA)
         else:
-            rows_by_group = feature_rows.withColumn(GROUP_COLUMN, self.groups.column()).groupBy(GROUP_COLUMN)
-            fitted = by_group.cogroup(rows_by_group).applyInPandas(fit_one, _MODEL_FILES_SCHEMA)
+            fitted = by_group.cogroup(self._by_group(feature_rows)).applyInPandas(fit_one, _MODEL_FILES_SCHEMA)
         files: dict[str, ModelFiles] = {}
         summaries = {}
         for row in fitted.collect():
@@ -200,6 +199,14 @@ class GroupedForecaster(Forecaster):
             feature_rows=sum(s[1] for s in summaries.values()),
             trained_through=max(s[2] for s in summaries.values()),
         )
+
+    def _by_group(self, frame: DataFrame) -> GroupedData:
+        """The frame grouped by store group, hash-partitioned by it into spark.sql.shuffle.partitions partitions first:
+        an explicit count that adaptive execution keeps, where it would merge a small input's groups into one task
+        and fit them one after another."""
+        partitions = int(frame.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+        keyed = frame.withColumn(GROUP_COLUMN, self.groups.column())
+        return keyed.repartition(partitions, GROUP_COLUMN).groupBy(GROUP_COLUMN)
 
     def _keep(self, models: dict[str, Forecaster]) -> None:
         self.models = models
@@ -234,9 +241,7 @@ class GroupedForecaster(Forecaster):
         files = {key: _files_of(model) for key, model in self.models.items()}
         predict_one = _predict_group_from_files(type(self.inner), files, keys)
         schema = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in future.select(*keys).schema.fields)
-        by_group = history.withColumn(GROUP_COLUMN, self.groups.column()).groupBy(GROUP_COLUMN)
-        future_by_group = future.withColumn(GROUP_COLUMN, self.groups.column()).groupBy(GROUP_COLUMN)
-        return future_by_group.cogroup(by_group).applyInPandas(predict_one, f"{schema}, {_FORECAST_SCHEMA}")
+        return self._by_group(future).cogroup(self._by_group(history)).applyInPandas(predict_one, f"{schema}, {_FORECAST_SCHEMA}")
 
     def _check_covered(self, groups: pd.Series, future: pd.DataFrame) -> None:
         """UntrainedStoreError naming the stores whose group has no fitted model."""
@@ -307,9 +312,12 @@ def _in_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values([*SERIES_KEYS, "date"], kind="stable").reset_index(drop=True)
 
 
-def _fitted(template: Forecaster, history: pd.DataFrame, train: pd.DataFrame) -> Forecaster:
-    """A fresh copy of `template` fitted on one group's rows, in their canonical order."""
-    return template.clone().fit(_in_order(history), _in_order(train))
+def _fitted(template: Forecaster, groups: StoreGroups, key: str, history: pd.DataFrame, train: pd.DataFrame) -> Forecaster:
+    """A fresh copy of `template` fitted on one group's rows, in their canonical order; a ValueError names the group."""
+    try:
+        return template.clone().fit(_in_order(history), _in_order(train))
+    except ValueError as error:
+        raise ValueError(f"{template.name} per {groups}, group {key!r}: {error}") from error
 
 
 def _predicted(model: Forecaster, history: pd.DataFrame, future: pd.DataFrame) -> np.ndarray:
@@ -338,13 +346,13 @@ def _load_files(model_type: type[Forecaster], files: Mapping[str, bytes]) -> For
         return model_type.load(Path(scratch))
 
 
-def _fit_group_to_files(template: Forecaster) -> Callable[..., pd.DataFrame]:
+def _fit_group_to_files(template: Forecaster, groups: StoreGroups) -> Callable[..., pd.DataFrame]:
     """The executor side of `fit_in_spark`: one group's rows in, its fitted model's files out (a row per file)."""
 
     def fit_group(key: tuple, history: pd.DataFrame, train: pd.DataFrame | None) -> pd.DataFrame:
         group = str(key[0])
         train = train if train is not None else pd.DataFrame(columns=history.columns)
-        files = _files_of(_fitted(template, history, train))
+        files = _files_of(_fitted(template, groups, group, history, train))
         return pd.DataFrame({
             GROUP_COLUMN: group,
             "file": list(files),

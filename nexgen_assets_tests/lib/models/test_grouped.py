@@ -190,3 +190,16 @@ def test_the_backtest_refits_per_store_and_a_per_series_model_scores_as_it_does_
     assert len(per_model["per_store"]) == 6 * HORIZON_DAYS
     np.testing.assert_array_equal(per_model["per_store"], per_model["global"])
     assert list(timings["training_rows"]) == [6 * 7, 6 * 7]
+
+
+def test_a_group_that_cannot_be_fitted_is_named(spark, panel, frames):
+    """A tree model needs rows with 28 days of lags for its last span: a store without fails naming its group,
+    through Spark too."""
+    short = panel.assign(lag_28=panel["lag_28"].where(panel["store_id"] != "S1"))
+    observed = short[~short["is_future"]]
+    with pytest.raises(ValueError, match="random_forest per store, group 'S1': random forest has no training rows"):
+        GroupedForecaster(_forest(), StoreGroups()).fit(history_of(short), observed)
+    with pytest.raises(Exception, match="random_forest per store, group 'S1'"):
+        GroupedForecaster(_forest(), StoreGroups()).fit_in_spark(
+            spark.createDataFrame(history_of(short)), spark.createDataFrame(observed)
+        )
