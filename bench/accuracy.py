@@ -3,6 +3,7 @@
     python bench/accuracy.py --profile demo      # generate, run the whole graph, score (default)
     python bench/accuracy.py --profile shop      # one small store: 90 products, a year, low volume, closed days
     python bench/accuracy.py --home DIR          # score an already materialized NEXGEN_HOME
+    python bench/accuracy.py --training-groups store   # models per store (NEXGEN_TRAINING_GROUPS) instead of global
 
 Every candidate the backtest ranked (each stored model and each blend, with the weights
 and calibration quantiles the backtest gave it) forecasts the held-out days from the same
@@ -34,6 +35,7 @@ from nexgen_assets.lib.evaluation.intervals import series_scale  # noqa: E402
 from nexgen_assets.lib.evaluation.metrics import error_sums, summarize  # noqa: E402
 from nexgen_assets.lib.forecasts.forecast_frame import forecast_with_intervals  # noqa: E402
 from nexgen_assets.lib.forecasts.levels import level_forecasts  # noqa: E402
+from nexgen_assets.lib.models.grouped import GLOBAL, parse_training_groups  # noqa: E402
 from nexgen_assets.lib.models.inputs import future_of, history_of  # noqa: E402
 from nexgen_assets.lib.models.store import load_model  # noqa: E402
 from nexgen_assets.lib.storage.warehouse import make_engine, read_table  # noqa: E402
@@ -130,7 +132,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="demo", help="generator profile (default demo)")
     parser.add_argument("--home", type=Path, help="an already materialized NEXGEN_HOME to score")
+    parser.add_argument(
+        "--training-groups", default=os.environ.get("NEXGEN_TRAINING_GROUPS", GLOBAL),
+        help="NEXGEN_TRAINING_GROUPS for the run: global (default), store or store_groups:N",
+    )
     args = parser.parse_args()
+    try:
+        parse_training_groups(args.training_groups)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.home and args.training_groups != os.environ.get("NEXGEN_TRAINING_GROUPS", GLOBAL):
+        parser.error("--training-groups sets how a run trains; --home scores a run already made")
+    os.environ["NEXGEN_TRAINING_GROUPS"] = args.training_groups
     if args.home:
         home, seconds = args.home.resolve(), None
     else:
@@ -140,6 +153,8 @@ def main() -> None:
     manifest = json.loads((home / "truth" / "manifest.json").read_text())
     config = manifest["config"]
     print(f"home: {home}")
+    if not args.home:
+        print(f"training groups: {args.training_groups}")
     print(f"data: {config['stores']} stores x {config['products']} products x {config['days']} days, "
           f"seed {config['seed']}, holdout {config['holdout_days']} days from {manifest['holdout_start']}")
     if seconds is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from nexgen_assets.lib.features.calendar import FISCAL_CALENDARS, HolidayCalendar, unknown_country, unknown_subdivision
 from nexgen_assets.lib.ingestion.contract import EARLIEST_DATE
+from nexgen_assets.lib.models.grouped import GLOBAL, training_groups_problem
 
 WAREHOUSE_URL_VARIABLE = "NEXGEN_WAREHOUSE_URL"
 DAGSTER_STORAGE_URL_VARIABLE = "NEXGEN_DAGSTER_STORAGE_URL"
@@ -115,6 +116,12 @@ class Settings:
         "Most observed feature rows (series x day) training and the backtest collect from Spark to the driver; "
         "above it a fixed hash sample of (series, day) is kept, the daily history stays complete. 0 = no cap.",
     )
+    training_groups: str = _setting(
+        "NEXGEN_TRAINING_GROUPS", GLOBAL,
+        "Which stores each model learns from: global = one model over every store; store = one model per store; "
+        "store_groups:N = one per group of stores hashed (CRC-32 of the store id) into N groups. Per group, the models "
+        "train and forecast in parallel on Spark's executors; the per-series statistical ones forecast the same.",
+    )
     min_free_disk_gib: float = _setting(
         "NEXGEN_MIN_FREE_DISK_GIB", 2.0, "`nexgen run` refuses to start with less free disk than this under NEXGEN_HOME."
     )
@@ -131,6 +138,7 @@ class Settings:
             "fiscal_calendar": None if self.fiscal_calendar in FISCAL_CALENDARS else f"expected {' or '.join(FISCAL_CALENDARS)}",
             "forecast_archive_days": "expected 0 (keep all) or more days" if self.forecast_archive_days < 0 else None,
             "training_max_rows": "expected 0 (no cap) or more rows" if self.training_max_rows < 0 else None,
+            "training_groups": training_groups_problem(self.training_groups),
         }
         for name, problem in problems.items():
             if problem:

@@ -1,5 +1,7 @@
 """The Spark session every Spark asset shares: dagster-pyspark's resource with settings for a small machine."""
 
+import os
+import sys
 import time
 
 import dagster as dg
@@ -56,7 +58,17 @@ def spark_config(settings: Settings, master: str | None = None) -> dict[str, str
         config["spark.remote"] = master
     else:
         config["spark.master"] = master
+    if master.startswith("local"):
+        _pin_local_worker_python()
     return config
+
+
+def _pin_local_worker_python() -> None:
+    """Local Python workers (applyInPandas, as models per store group use) run PYSPARK_PYTHON, read by the driver
+    when its session starts (not from the session's config); unset, that is whatever `python3` is on PATH, which
+    may lack this project's packages. Unless the environment chose one, they run this interpreter, as the Spark
+    Connect server's do (spark_connect.server_environment)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 class NexgenSparkResource(PySparkResource):

@@ -23,6 +23,7 @@ from nexgen_assets.lib.evaluation.live_accuracy import (
     run_error_sums,
 )
 from nexgen_assets.lib.models.catalog import MODELS, build_model
+from nexgen_assets.lib.models.grouped import GLOBAL, with_training_groups
 from nexgen_assets.lib.models.inputs import TRAINING_HISTORY_DAYS, observed_rows_within, training_extract
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 from nexgen_assets.settings import current
@@ -71,10 +72,15 @@ def backtest_results(
     lake: LakeResource,
     model_store: ModelStoreResource,
 ):
-    """Refit each stored model's parameters at every origin and keep the sums every metric rolls up from."""
+    """Refit each stored model's parameters at every origin, per store group when it was trained so (one group
+    after another in this process), and keep the sums every metric rolls up from."""
     started = time.perf_counter()
     versions = {name: model_store.latest_version(name) for name in MODELS}
-    templates = {name: build_model(name, model_store.metadata(name, v)["params"]) for name, v in versions.items()}
+    stored = {name: model_store.metadata(name, v) for name, v in versions.items()}
+    templates = {
+        name: with_training_groups(build_model(name, meta["params"]), meta.get("training_groups", GLOBAL))
+        for name, meta in stored.items()
+    }
     features = lake.read(spark.spark_session, "sales_features")
     extract = training_extract(features, config.history_days, current().training_max_rows)
     scoring = observed_rows_within(features, scored_windows(extract.history, config.folds, config.seasonal_fold))

@@ -17,6 +17,7 @@ from nexgen_assets.lib.evaluation.champion import (
 from nexgen_assets.lib.forecasts.forecast_frame import forecast_frame, forecast_summary
 from nexgen_assets.lib.forecasts.inventory_plan import plan_inventory, stock_positions
 from nexgen_assets.lib.forecasts.levels import level_forecasts
+from nexgen_assets.lib.models.grouped import UntrainedStoreError, serve_in_spark
 from nexgen_assets.lib.models.inputs import daily_history, future_rows
 from nexgen_assets.lib.models.store import UntrustedArtifactError
 from nexgen_assets.lib.quality.schemas import ForecastLevelsSchema, ForecastSchema
@@ -64,17 +65,21 @@ def sales_forecast(
         models = {name: model_store.load(name, version, manifests[name]) for name, version in versions.items()}
     except (UntrustedArtifactError, FileNotFoundError) as error:
         raise dg.Failure(f"the champion's model is refused: {error}", allow_retries=False) from error
+    serve_in_spark(models.values(), spark.spark_session)
     features = lake.read(spark.spark_session, "sales_features")
-    forecast = forecast_frame(
-        models,
-        weights,
-        daily_history(features, config.history_days),
-        future_rows(features),
-        interval_quantiles(champion),
-        run_id=context.run.run_id,
-        model_name=champion["model_name"],
-        model_version=champion["model_version"],
-    )
+    try:
+        forecast = forecast_frame(
+            models,
+            weights,
+            daily_history(features, config.history_days),
+            future_rows(features),
+            interval_quantiles(champion),
+            run_id=context.run.run_id,
+            model_name=champion["model_name"],
+            model_version=champion["model_version"],
+        )
+    except UntrainedStoreError as error:
+        raise dg.Failure(f"the champion cannot forecast every store: {error}", allow_retries=False) from error
     ForecastSchema.validate(forecast, lazy=True)
     context.add_output_metadata(
         {

@@ -3,6 +3,8 @@
 Global models (XGBoost, Random Forest, LSTM) learn from every series at once; the
 statistical ones (ETS, Theta, an intermittent-demand method) are fitted per series.
 Every asset is the same step: read recent features, fit, store with metadata.
+NEXGEN_TRAINING_GROUPS other than `global` fits one copy of each model per store group
+on Spark's executors (see lib/models/grouped.py); the grouping is kept in the metadata.
 """
 
 import dagster as dg
@@ -96,7 +98,9 @@ def model_asset(name: str, config_type: type[dg.Config], kinds: set[str], descri
         known = build_model(name).params
         params = {k: v for k, v in settings.items() if k in known}
         features = lake.read(spark.spark_session, "sales_features")
-        trained = train_model(build_model(name, params), features, history_days, current().training_max_rows)
+        trained = train_model(
+            build_model(name, params), features, history_days, current().training_max_rows, current().training_groups
+        )
         stored = model_store.save(name, trained.model, trained.metadata)
         context.log.info(f"stored {name} {stored.version} ({trained.model.training_rows} rows, {trained.seconds}s)")
         return dg.MaterializeResult(
@@ -108,6 +112,7 @@ def model_asset(name: str, config_type: type[dg.Config], kinds: set[str], descri
                 "training_seconds": trained.seconds,
                 "trained_through": trained.metadata["trained_through"],
                 "params": dg.MetadataValue.json(trained.model.params),
+                "training_groups": trained.metadata["training_groups"],
                 "features": ", ".join(trained.model.feature_names()),
                 **trained.extract,
             }

@@ -113,11 +113,45 @@ def training_extract(
     observed = len(history)
     if not with_feature_rows:
         return TrainingExtract(history, pd.DataFrame(columns=features.columns), observed, sampled=False)
-    sampled = bool(max_feature_rows) and observed > max_feature_rows
-    if sampled:
-        kept = max(1, round(max_feature_rows / observed * _HASH_BUCKETS))
-        recent = recent.where(_sample_bucket(seed) < F.lit(kept))
-    return TrainingExtract(history, _collect(recent), observed, sampled)
+    rows, sampled = _sampled(recent, observed, max_feature_rows, seed)
+    return TrainingExtract(history, _collect(rows), observed, sampled)
+
+
+def _sampled(recent: DataFrame, observed: int, max_feature_rows: int | None, seed: int) -> tuple[DataFrame, bool]:
+    """The observed rows, kept by a hash of (series, date, seed) to about `max_feature_rows` when there are more."""
+    if not max_feature_rows or observed <= max_feature_rows:
+        return recent, False
+    kept = max(1, round(max_feature_rows / observed * _HASH_BUCKETS))
+    return recent.where(_sample_bucket(seed) < F.lit(kept)), True
+
+
+@dataclass(frozen=True)
+class TrainingFrames:
+    """What fitting reads, left in Spark for executors to read per group: the daily history and the feature rows
+    (None for models that fit on the history alone), sampled exactly as `training_extract` samples them."""
+
+    history: DataFrame
+    feature_rows: DataFrame | None
+    observed_rows: int
+    sampled: bool
+
+
+def training_frames(
+    features: DataFrame,
+    days: int,
+    max_feature_rows: int | None,
+    seed: int = TRAINING_SAMPLE_SEED,
+    with_feature_rows: bool = True,
+) -> TrainingFrames:
+    """The Spark frames of `training_extract`, nothing collected: one count of the window's observed rows decides
+    the sample."""
+    recent = _recent_observed(features, days)
+    history = recent.select(*HISTORY_COLUMNS)
+    if not with_feature_rows:
+        return TrainingFrames(history, None, 0, sampled=False)
+    observed = history.count()
+    rows, sampled = _sampled(recent, observed, max_feature_rows, seed)
+    return TrainingFrames(history, rows, observed, sampled)
 
 
 def history_of(features: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,8 @@ class Forecaster(ABC):
     """A global model over all series."""
 
     name: str = "forecaster"
+    reads_feature_rows: bool = False
+    """Whether `fit` learns from the wide feature rows (`train`); if not, training reads the daily history alone."""
 
     def __init__(self, **params: Any) -> None:
         self.params = params

@@ -1,8 +1,10 @@
 """Versioned model artifacts on disk: one folder per model and version, written atomically, verified before loading.
 
 A version is `root/<name>/<version>/`: the files the model's `save` wrote (JSON, Parquet,
-XGBoost UBJ, skops, .keras; never pickle) beside `metadata.json`, the manifest: name,
-version, format, the sha256 of every file and the training metadata. The model registry
+XGBoost UBJ, skops, .keras; never pickle), in at most one level of sub-folders (a model
+trained per store group keeps each group's files in its own), beside `metadata.json`, the
+manifest: name, version, format, the sha256 of every file by its relative path
+(`group_0000/state.json`) and the training metadata. The model registry
 records the manifest's own sha256 (see lib/evaluation/champion.py).
 
 Loading refuses, before anything is deserialised: a name outside the model catalog or a
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from nexgen_assets.lib.models.catalog import MODELS
+from nexgen_assets.lib.models.grouped import GroupedForecaster, load_forecaster
 from nexgen_assets.lib.models.interface import Forecaster
 from nexgen_assets.lib.storage.atomic import atomic_path
 
@@ -98,30 +101,54 @@ def version_path(root: str | Path, name: str, version: str) -> Path:
     return path
 
 
-def _read_regular(path: Path, name: str, version: str) -> bytes:
-    """A regular file's bytes, refusing a symlink even if it is swapped in after the folder was listed."""
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _read_regular(path: Path, name: str, version: str, relative: str | None = None) -> bytes:
+    """A regular file's bytes, refusing a symlink even if it is swapped in after the folder was listed. A `relative`
+    manifest path (`group_0000/state.json`) is opened below the folder `path` one component at a time, so no
+    sub-folder on the way can be a symlink either."""
+    if relative is None:
+        path, relative = path.parent, path.name
+    parts = relative.split("/")
+    folder_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW, dir_fd=folder_fd)
+            os.close(folder_fd)
+            folder_fd = inner
+        fd = os.open(parts[-1], os.O_RDONLY | _NO_FOLLOW, dir_fd=folder_fd)
     except OSError as error:
-        if path.is_symlink():
-            raise UntrustedArtifactError(f"model {name} version {version}: {path.name} is a symlink; refusing to load") from error
+        linked = next((k for k in range(len(parts)) if (path / "/".join(parts[: k + 1])).is_symlink()), None)
+        if linked is not None:
+            shown = "/".join(parts[: linked + 1])
+            raise UntrustedArtifactError(f"model {name} version {version}: {shown} is a symlink; refusing to load") from error
         raise
+    finally:
+        os.close(folder_fd)
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise UntrustedArtifactError(f"model {name} version {version}: {path.name} is not a regular file")
         return handle.read()
 
 
-def _file_names(folder: Path, name: str, version: str) -> set[str]:
-    """Names in a version folder; anything but a regular file (a symlink, a folder, a device) is refused."""
+def _file_names(folder: Path, name: str, version: str, prefix: str = "") -> set[str]:
+    """Relative paths of the files in a version folder and its sub-folders, one level deep (`group_0000/state.json`);
+    anything else (a symlink, a deeper folder, a device, an odd name) is refused."""
     names = set()
     with os.scandir(folder) as entries:
         for entry in entries:
+            shown = f"{prefix}{entry.name}"
             if entry.is_symlink():
-                raise UntrustedArtifactError(f"model {name} version {version}: {entry.name} is a symlink; refusing to load")
-            if not entry.is_file(follow_symlinks=False) or not FILE_PATTERN.fullmatch(entry.name):
-                raise UntrustedArtifactError(f"model {name} version {version}: unexpected entry {entry.name!r}")
-            names.add(entry.name)
+                raise UntrustedArtifactError(f"model {name} version {version}: {shown} is a symlink; refusing to load")
+            if not FILE_PATTERN.fullmatch(entry.name):
+                raise UntrustedArtifactError(f"model {name} version {version}: unexpected entry {shown!r}")
+            if entry.is_dir(follow_symlinks=False) and not prefix:
+                names |= _file_names(Path(entry.path), name, version, prefix=f"{entry.name}/")
+            elif entry.is_file(follow_symlinks=False):
+                names.add(shown)
+            else:
+                raise UntrustedArtifactError(f"model {name} version {version}: unexpected entry {shown!r}")
     return names
 
 
@@ -165,7 +192,7 @@ def _verified_files(path: Path, name: str, version: str, expected_sha256: str | 
         )
     files = {}
     for file, expected in sorted(listed.items()):
-        payload = _read_regular(path / file, name, version)
+        payload = _read_regular(path, name, version, relative=file)
         if sha256_hex(payload) != expected:
             raise UntrustedArtifactError(
                 f"model {name} version {version}: {file} does not match its sha256 in {MANIFEST}; refusing to load"
@@ -175,7 +202,8 @@ def _verified_files(path: Path, name: str, version: str, expected_sha256: str | 
 
 
 def _artifact_hashes(folder: Path, name: str) -> dict[str, str]:
-    """sha256 of each file a model's `save` wrote; it must write plain files only, and no manifest."""
+    """sha256 of each file a model's `save` wrote, by relative path; it must write plain files (in at most one level
+    of sub-folders) only, and no manifest."""
     names = _file_names(folder, name, "being saved")
     if not names or MANIFEST in names:
         raise ValueError(f"{name} saved {sorted(names)}; a model writes at least one file and never {MANIFEST}")
@@ -185,8 +213,9 @@ def _artifact_hashes(folder: Path, name: str) -> dict[str, str]:
 def save_model(root: str | Path, name: str, model: Forecaster, metadata: dict[str, Any]) -> ModelVersion:
     """Save the fitted model with its manifest under root/name/version in one rename; returns where, and the manifest hash."""
     check_name(name)
-    if type(model) is not MODELS[name]:
-        raise TypeError(f"a {type(model).__name__} cannot be stored as {name!r}; the catalog builds {MODELS[name].__name__}")
+    stored_type = type(model.inner) if isinstance(model, GroupedForecaster) else type(model)
+    if stored_type is not MODELS[name]:
+        raise TypeError(f"a {stored_type.__name__} cannot be stored as {name!r}; the catalog builds {MODELS[name].__name__}")
     clash = sorted(set(RESERVED) & set(metadata))
     if clash:
         raise ValueError(f"metadata keys {clash} are the manifest's own")
@@ -223,8 +252,10 @@ def load_model(root: str | Path, name: str, version: str, manifest_sha256: str |
     files, _ = _verified_files(version_path(root, name, version), name, version, manifest_sha256)
     with tempfile.TemporaryDirectory(prefix="nexgen-model-") as scratch:
         for file, payload in files.items():
-            (Path(scratch) / file).write_bytes(payload)
-        return MODELS[name].load(Path(scratch))
+            target = Path(scratch) / file
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(payload)
+        return load_forecaster(Path(scratch), MODELS[name])
 
 
 def model_metadata(root: str | Path, name: str, version: str) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class SpanwiseTreeForecaster(Forecaster):
     """A global tree model per horizon span; `max_rows` bounds the training rows of all spans together."""
 
     label = "tree model"
+    reads_feature_rows = True
     suffix: ClassVar[str] = ""
     """File suffix of one span's saved estimator."""
 
