@@ -4,12 +4,20 @@ import time
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
+from pydantic import Field
 
-from nexgen_assets.lib.features.feature_table import all_feature_columns, build_features, planned_promotions
+from nexgen_assets.lib.features.feature_months import MonthlyFeatures, inputs_fingerprint
+from nexgen_assets.lib.features.feature_table import LOOKBACK_DAYS, all_feature_columns, planned_promotions
 from nexgen_assets.lib.grain import HORIZON_DAYS
 from nexgen_assets.lib.marts.dimensions import product_dimension
 from nexgen_assets.resources import LakeResource
 from nexgen_assets.settings import current
+
+
+class SalesFeaturesConfig(dg.Config):
+    full_rebuild: bool = Field(
+        default=False, description="Rebuild every month, not only those that read daily months changed since the last refresh."
+    )
 
 
 @dg.asset(
@@ -18,25 +26,29 @@ from nexgen_assets.settings import current
     kinds={"spark", "parquet"},
     automation_condition=dg.AutomationCondition.eager(),
 )
-def sales_features(spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
+def sales_features(config: SalesFeaturesConfig, spark: PySparkResource, lake: LakeResource) -> dg.MaterializeResult:
     """Calendar, holiday, price, promo, lag and rolling features per series and day, plus future rows
-    (planned promotions from the promotion calendar included)."""
+    (planned promotions from the promotion calendar included), stored by month: changed daily months
+    rebuild only the feature months that read them."""
     started = time.perf_counter()
     session = spark.spark_session
-    daily = lake.read(session, "daily_sales")
-    products = product_dimension(lake.read(session, "clean_sales"))
+    products = product_dimension(lake.read(session, "clean_sales")).select("product_id", "category").cache()
     calendar = lake.read_frame("promotions") if lake.exists("promotions") else None
-    features = build_features(
-        daily, products, planned_promotions(session, calendar), holidays=current().holiday_calendar
+    holidays = current().holiday_calendar
+    table = MonthlyFeatures(session, lake.root, lake.grace_seconds)
+    refreshed = table.refresh(
+        products, planned_promotions(session, calendar), holidays,
+        inputs_fingerprint(products.toPandas(), calendar, holidays), full=config.full_rebuild,
     )
-    rows = lake.write(features, "sales_features")
-    future = lake.read(session, "sales_features").where("is_future").count()
+    products.unpersist()
+    rows = lake.row_count("sales_features")
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
             "dagster/row_count": rows,
-            "future_rows": future,
+            **refreshed.metadata(),
             "horizon": HORIZON_DAYS,
+            "lookback_days": LOOKBACK_DAYS,
             "features": ", ".join(all_feature_columns()),
             "planned_promotions": 0 if calendar is None else len(calendar),
             "seconds": round(time.perf_counter() - started, 2),

@@ -13,7 +13,6 @@ from pyspark.sql import functions as F
 
 from nexgen_assets.defs.policies import TRANSIENT_RETRY, WAREHOUSE_POOL
 from nexgen_assets.lib.cleaning.daily import DAILY_FLAGS
-from nexgen_assets.lib.cleaning.daily_months import month_end, month_start, month_versions, months_to_publish
 from nexgen_assets.lib.features.calendar import FiscalCalendar
 from nexgen_assets.lib.marts.dashboard import PAGES, dashboard_data, write_dashboard
 from nexgen_assets.lib.marts.dimensions import (
@@ -28,6 +27,7 @@ from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_pa
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
 from nexgen_assets.lib.storage.lake import empty_frame, parquet_batches, partition_dir
+from nexgen_assets.lib.storage.monthly import month_end, month_start, month_versions, months_to_publish
 from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, as_flags, to_python_dates
 from nexgen_assets.resources import ExportsResource, LakeResource, WarehouseResource
 from nexgen_assets.settings import current

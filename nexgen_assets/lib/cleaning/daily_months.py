@@ -30,17 +30,18 @@ from pyspark.sql import functions as F
 from nexgen_assets.lib.cleaning.daily import fill_days, order_days
 from nexgen_assets.lib.grain import SERIES_KEYS
 from nexgen_assets.lib.storage.atomic import atomic_path
-from nexgen_assets.lib.storage.lake import (
-    PARTITION_PREFIX,
-    RETIRED_GRACE_SECONDS,
-    current_folder,
-    partition_dir,
-    remove_folder,
-    replace_partitions,
+from nexgen_assets.lib.storage.lake import RETIRED_GRACE_SECONDS, partition_dir, remove_folder, replace_partitions
+from nexgen_assets.lib.storage.monthly import (
+    REFRESH_STATE,
+    folder_version,
+    month_end,
+    month_of,
+    month_start,
+    months_between,
+    next_month,
+    partition_folders,
+    stored_months,
 )
-
-STATE_FILE = "_refresh.json"
-"""Beside the month partitions: the source versions the months were built from (hidden from readers by the `_`)."""
 
 SOURCE_DATES = {"clean_sales": "order_date", "raw_inventory": "snapshot_date"}
 """The tables daily_sales is built from, and the day column that places each row in a month."""
@@ -107,63 +108,6 @@ class MonthlyRefresh:
         }
 
 
-def month_of(day: dt.date) -> str:
-    return f"{day:%Y-%m}"
-
-
-def month_start(month: str) -> dt.date:
-    return dt.date(int(month[:4]), int(month[5:7]), 1)
-
-
-def next_month(month: str) -> str:
-    start = month_start(month)
-    return month_of((start + dt.timedelta(days=32)).replace(day=1))
-
-
-def months_between(first: str, last: str) -> list[str]:
-    months, month = [], first
-    while month <= last:
-        months.append(month)
-        month = next_month(month)
-    return months
-
-
-def _partitions(table_dir: Path) -> dict[str, Path]:
-    """Partition folder name -> the folder to read now, for a table stored as `part=` partitions."""
-    if not table_dir.is_dir():
-        return {}
-    return {
-        entry.name: current_folder(entry.path)
-        for entry in sorted(os.scandir(table_dir), key=lambda e: e.name)
-        if entry.name.startswith(PARTITION_PREFIX) and (entry.is_symlink() or entry.is_dir())
-    }
-
-
-def _version(folder: Path) -> str:
-    return f"{folder.name}@{folder.stat().st_mtime_ns}"
-
-
-def stored_months(table_dir: Path) -> dict[str, Path]:
-    """Month -> folder of the daily table as stored now."""
-    return {name[len(PARTITION_PREFIX) :]: folder for name, folder in _partitions(table_dir).items()}
-
-
-def month_versions(table_dir: Path) -> dict[str, str]:
-    """Month -> version of its partition now: what a copy of the table (the warehouse's) was last made from."""
-    return {month: _version(folder) for month, folder in stored_months(table_dir).items()}
-
-
-def months_to_publish(published: dict[str, str] | None, current: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Months whose partition is new or another version than the copy's, and months the copy has that are gone."""
-    published = published or {}
-    changed = sorted(month for month, version in current.items() if published.get(month) != version)
-    return changed, sorted(set(published) - set(current))
-
-
-def month_end(month: str) -> dt.date:
-    return month_start(next_month(month)) - dt.timedelta(days=1)
-
-
 def _describe(spark: SparkSession, table: str, folders: dict[str, Path]) -> dict[str, Source]:
     """Months and last day of each of a table's partitions, in one Spark job over their files."""
     if not folders:
@@ -185,7 +129,7 @@ def _describe(spark: SparkSession, table: str, folders: dict[str, Path]) -> dict
         months.add(row["month"])
         found[name] = (months, row["last"] if last is None else max(last, row["last"]))
     return {
-        f"{table}/{name}": Source(_version(folders[name]), sorted(months), last.isoformat() if last else None)
+        f"{table}/{name}": Source(folder_version(folders[name]), sorted(months), last.isoformat() if last else None)
         for name, (months, last) in found.items()
     }
 
@@ -223,12 +167,12 @@ class MonthlyDaily:
     def refresh(self, full: bool = False) -> MonthlyRefresh:
         """Rebuild the months that changed since the last refresh (all of them when `full` or never built)."""
         self._leave_whole_table_layout()
-        state_path = self.table_dir / STATE_FILE
+        state_path = self.table_dir / REFRESH_STATE
         state = None if full else RefreshState.load(state_path)
-        folders = {table: _partitions(self.root / table) for table in SOURCE_DATES}
+        folders = {table: partition_folders(self.root / table) for table in SOURCE_DATES}
         current = {f"{table}/{name}": folder for table, parts in folders.items() for name, folder in parts.items()}
         known = state.sources if state else {}
-        changed = {key for key, folder in current.items() if key not in known or known[key].version != _version(folder)}
+        changed = {key for key, folder in current.items() if key not in known or known[key].version != folder_version(folder)}
         removed = set(known) - set(current)
         sources = {key: known[key] for key in current if key not in changed}
         for table, parts in folders.items():
@@ -404,7 +348,7 @@ class MonthlyDaily:
 
     def summary(self) -> dict[str, int | str]:
         """Series alive on the last day, first and last day, stockout days and order lines repeated across files."""
-        state = RefreshState.load(self.table_dir / STATE_FILE) or RefreshState()
+        state = RefreshState.load(self.table_dir / REFRESH_STATE) or RefreshState()
         months = stored_months(self.table_dir)
         if not months or state.last_day is None:
             return {"series": 0, "first_date": "", "last_date": "", "stockout_days": 0, "lines_repeated_across_files": 0}

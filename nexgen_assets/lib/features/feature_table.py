@@ -34,6 +34,21 @@ CALENDAR_COLUMNS = [
     "promo", "price", "price_ratio",
 ]
 SEASON_COLUMNS = ["series_age_days", "yoy_week_mean", "yoy_level", "yoy_ratio", "holiday_ratio_last_year"]
+HOLIDAY_RECURRENCE_DAYS = 400
+"""A holiday's last occurrence counts as "last year" when at most this many days before (Easter moves up to 385)."""
+MATURE_AGE_DAYS = 400
+"""series_age_days stops counting here: past a year and a season a series is simply established."""
+REGULAR_PRICE_DAYS = 400
+"""How far back the last regular (non-promo) price is looked for; older than that, the last price serves."""
+LOOKBACK_DAYS = max(
+    max(LAGS) + max(MODEL_SPANS)[1],
+    364 + HORIZON_DAYS + 27,
+    HOLIDAY_RECURRENCE_DAYS + 28,
+    MATURE_AGE_DAYS,
+    REGULAR_PRICE_DAYS,
+)
+"""The farthest back any feature of a day reads: features of a stretch of days computed from the daily rows of
+that stretch and LOOKBACK_DAYS before it equal those of the whole history."""
 
 
 def demand_columns(lag: int) -> list[str]:
@@ -78,7 +93,10 @@ def _holiday_ratio_last_year(frame: DataFrame, holidays: DataFrame, series: Wind
     )
     occurrences = Window.partitionBy(*SERIES_KEYS, "holiday").orderBy("date")
     ratio = (F.lag("quantity", 1).over(occurrences) + 0.1) / (F.lag("_before", 1).over(occurrences) + 0.1)
-    return frame.withColumn("holiday_ratio_last_year", F.when(F.col("holiday").isNotNull(), ratio)).drop("holiday", "_before")
+    last_year = F.datediff("date", F.lag("date", 1).over(occurrences)) <= HOLIDAY_RECURRENCE_DAYS
+    return frame.withColumn(
+        "holiday_ratio_last_year", F.when(F.col("holiday").isNotNull() & last_year, ratio)
+    ).drop("holiday", "_before")
 
 
 def _rolling(column: str, window: int, horizon: int, fn) -> Column:
@@ -161,7 +179,10 @@ def build_features(
     next_holiday = holiday_days.select(F.col("holiday_date").alias("h"))
 
     last_price = F.last("avg_price", ignorenulls=True).over(history)
-    regular_price = F.last(F.when(F.coalesce("promo", F.lit(0)) == 0, F.col("avg_price")), ignorenulls=True).over(history)
+    regular_window = series.rowsBetween(-REGULAR_PRICE_DAYS, 0)
+    regular_price = F.last(F.when(F.coalesce("promo", F.lit(0)) == 0, F.col("avg_price")), ignorenulls=True).over(
+        regular_window
+    )
     future_price = F.coalesce(regular_price, last_price) * (1 - F.coalesce("planned_discount", F.lit(0.0)))
     frame = frame.withColumn("price", F.when(F.col("is_future"), future_price).otherwise(last_price))
     frame = _holiday_ratio_last_year(frame, holiday_days, series)
@@ -185,7 +206,7 @@ def build_features(
         F.col("price"),
         (F.col("price") / F.avg("price").over(yearly_price)).alias("price_ratio"),
         *[expr.alias(name) for name, expr in demand_sets.items()],
-        (F.row_number().over(series) - 1).alias("series_age_days"),
+        F.count("date").over(series.rowsBetween(-MATURE_AGE_DAYS, -1)).alias("series_age_days"),
         F.avg(demand).over(series.rowsBetween(-367, -361)).alias("yoy_week_mean"),
         F.avg(demand).over(series.rowsBetween(-(364 + HORIZON_DAYS + 27), -(364 + HORIZON_DAYS))).alias("yoy_level"),
         F.count(demand).over(series.rowsBetween(-367, -361)).alias("_yoy_days"),

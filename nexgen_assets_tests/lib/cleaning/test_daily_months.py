@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 
 from nexgen_assets.lib.cleaning.daily import aggregate_daily
-from nexgen_assets.lib.cleaning.daily_months import MonthlyDaily, months_between, stored_months
+from nexgen_assets.lib.cleaning.daily_months import MonthlyDaily
 from nexgen_assets.lib.ingestion.source_db import Batch
 from nexgen_assets.lib.storage.lake import partition_dir, pinned_folders, remove_folder, replace_parquet, replace_partitions
+from nexgen_assets.lib.storage.monthly import months_between, stored_months
 
 LINES = (
     "order_id string, order_ts timestamp, order_date date, store_id string, product_id string, "
