@@ -18,7 +18,6 @@ month before carries, and equals the same days of a full rebuild (`aggregate_dai
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import urllib.parse
 from dataclasses import asdict, dataclass, field
@@ -29,18 +28,19 @@ from pyspark.sql import functions as F
 
 from nexgen_assets.lib.cleaning.daily import fill_days, order_days
 from nexgen_assets.lib.grain import SERIES_KEYS
-from nexgen_assets.lib.storage.atomic import atomic_path
 from nexgen_assets.lib.storage.lake import RETIRED_GRACE_SECONDS, partition_dir, remove_folder, replace_partitions
 from nexgen_assets.lib.storage.monthly import (
-    REFRESH_STATE,
     folder_version,
+    leave_whole_table_layout,
     month_end,
     month_of,
     month_start,
     months_between,
     next_month,
     partition_folders,
+    read_state,
     stored_months,
+    write_state,
 )
 
 SOURCE_DATES = {"clean_sales": "order_date", "raw_inventory": "snapshot_date"}
@@ -68,20 +68,14 @@ class RefreshState:
     """Series-days per month with no stock on hand."""
 
     @classmethod
-    def load(cls, path: Path) -> RefreshState | None:
-        if not path.exists():
+    def load(cls, table_dir: Path) -> RefreshState | None:
+        raw = read_state(table_dir)
+        if raw is None:
             return None
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            sources={key: Source(**value) for key, value in raw["sources"].items()},
-            last_day=raw["last_day"],
-            repeated_lines=raw["repeated_lines"],
-            stockout_days=raw["stockout_days"],
-        )
+        return cls(**{**raw, "sources": {key: Source(**value) for key, value in raw["sources"].items()}})
 
-    def save(self, path: Path) -> None:
-        with atomic_path(path) as partial:
-            Path(partial).write_text(json.dumps(asdict(self), sort_keys=True), encoding="utf-8")
+    def save(self, table_dir: Path) -> None:
+        write_state(table_dir, asdict(self))
 
 
 @dataclass(frozen=True)
@@ -166,9 +160,8 @@ class MonthlyDaily:
 
     def refresh(self, full: bool = False) -> MonthlyRefresh:
         """Rebuild the months that changed since the last refresh (all of them when `full` or never built)."""
-        self._leave_whole_table_layout()
-        state_path = self.table_dir / REFRESH_STATE
-        state = None if full else RefreshState.load(state_path)
+        leave_whole_table_layout(self.table_dir, self.grace)
+        state = None if full else RefreshState.load(self.table_dir)
         folders = {table: partition_folders(self.root / table) for table in SOURCE_DATES}
         current = {f"{table}/{name}": folder for table, parts in folders.items() for name, folder in parts.items()}
         known = state.sources if state else {}
@@ -184,7 +177,7 @@ class MonthlyDaily:
         stored = stored_months(self.table_dir)
         if last_day is None:
             removed_months = [month for month in stored if remove_folder(partition_dir(self.table_dir, month), self.grace)]
-            RefreshState(sources).save(state_path)
+            RefreshState(sources).save(self.table_dir)
             return MonthlyRefresh([], removed_months, 0, state is None, len(changed), len(removed))
 
         last_month = month_of(last_day)
@@ -210,16 +203,8 @@ class MonthlyDaily:
         for month in removed_months:
             repeated.pop(month, None)
             stockouts.pop(month, None)
-        RefreshState(sources, last_day.isoformat(), repeated, stockouts).save(state_path)
+        RefreshState(sources, last_day.isoformat(), repeated, stockouts).save(self.table_dir)
         return MonthlyRefresh(rebuilt, removed_months, rows, state is None, len(changed), len(removed))
-
-    def _leave_whole_table_layout(self) -> None:
-        """A daily_sales written whole (one folder, not months) is retired; the refresh then builds every month."""
-        whole = self.table_dir.is_symlink() or (
-            self.table_dir.is_dir() and any(entry.suffix == ".parquet" for entry in self.table_dir.iterdir())
-        )
-        if whole:
-            remove_folder(self.table_dir, self.grace)
 
     def _source_folders(self, table: str, months: list[str]) -> list[Path]:
         wanted = set(months)
@@ -348,7 +333,7 @@ class MonthlyDaily:
 
     def summary(self) -> dict[str, int | str]:
         """Series alive on the last day, first and last day, stockout days and order lines repeated across files."""
-        state = RefreshState.load(self.table_dir / REFRESH_STATE) or RefreshState()
+        state = RefreshState.load(self.table_dir) or RefreshState()
         months = stored_months(self.table_dir)
         if not months or state.last_day is None:
             return {"series": 0, "first_date": "", "last_date": "", "stockout_days": 0, "lines_repeated_across_files": 0}

@@ -26,10 +26,9 @@ from pyspark.sql import functions as F
 from nexgen_assets.lib.features.calendar import HolidayCalendar
 from nexgen_assets.lib.features.feature_table import LOOKBACK_DAYS, all_feature_columns, build_features
 from nexgen_assets.lib.grain import HORIZON_DAYS
-from nexgen_assets.lib.storage.atomic import atomic_path
 from nexgen_assets.lib.storage.lake import RETIRED_GRACE_SECONDS, partition_dir, remove_folder, replace_partitions
 from nexgen_assets.lib.storage.monthly import (
-    REFRESH_STATE,
+    leave_whole_table_layout,
     month_end,
     month_of,
     month_start,
@@ -37,7 +36,9 @@ from nexgen_assets.lib.storage.monthly import (
     months_between,
     months_to_publish,
     next_month,
+    read_state,
     stored_months,
+    write_state,
 )
 
 MONTH = "_month"
@@ -49,12 +50,12 @@ class FeatureState:
     inputs: str = ""
 
     @classmethod
-    def load(cls, path: Path) -> FeatureState | None:
-        return cls(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+    def load(cls, table_dir: Path) -> FeatureState | None:
+        raw = read_state(table_dir)
+        return None if raw is None else cls(**raw)
 
-    def save(self, path: Path) -> None:
-        with atomic_path(path) as partial:
-            Path(partial).write_text(json.dumps(asdict(self), sort_keys=True), encoding="utf-8")
+    def save(self, table_dir: Path) -> None:
+        write_state(table_dir, asdict(self))
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,8 @@ class MonthlyFeatures:
     ) -> FeatureRefresh:
         """Rebuild the feature months that read changed daily months (all of them when `full`, when the inputs'
         fingerprint changed, or when the table was never built by month)."""
-        self._leave_whole_table_layout()
-        state_path = self.table_dir / REFRESH_STATE
-        state = None if full else FeatureState.load(state_path)
+        leave_whole_table_layout(self.table_dir, self.grace)
+        state = None if full else FeatureState.load(self.table_dir)
         daily = stored_months(self.daily_dir)
         current = month_versions(self.daily_dir)
         if not daily:
@@ -147,7 +147,7 @@ class MonthlyFeatures:
                     remove_folder(partition_dir(self.table_dir, month), self.grace)
                     removed.append(month)
         removed += self._remove_before(min(daily))
-        FeatureState(current, inputs).save(state_path)
+        FeatureState(current, inputs).save(self.table_dir)
         return FeatureRefresh(sorted(set(rebuilt)), sorted(set(removed)), rows, rebuild_all)
 
     def _remove_before(self, first: str) -> list[str]:
@@ -158,13 +158,6 @@ class MonthlyFeatures:
                 remove_folder(partition_dir(self.table_dir, month), self.grace)
                 removed.append(month)
         return removed
-
-    def _leave_whole_table_layout(self) -> None:
-        whole = self.table_dir.is_symlink() or (
-            self.table_dir.is_dir() and any(entry.suffix == ".parquet" for entry in self.table_dir.iterdir())
-        )
-        if whole:
-            remove_folder(self.table_dir, self.grace)
 
     def _build_stretch(
         self, stretch: list[str], daily: dict[str, Path], last_daily: str, products: DataFrame,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
-from nexgen_assets.lib.storage.lake import PARTITION_PREFIX, current_folder
+from nexgen_assets.lib.storage.atomic import atomic_path
+from nexgen_assets.lib.storage.lake import PARTITION_PREFIX, current_folder, remove_folder
 
 REFRESH_STATE = "_refresh.json"
 """Beside the months of a table refreshed by month: what they were built from (hidden from readers by the `_`)."""
@@ -67,3 +69,24 @@ def months_to_publish(published: dict[str, str] | None, current: dict[str, str])
 
 def month_end(month: str) -> dt.date:
     return month_start(next_month(month)) - dt.timedelta(days=1)
+
+
+def read_state(table_dir: Path) -> dict | None:
+    """What a table refreshed by month was last built from; None before its first build by month."""
+    path = table_dir / REFRESH_STATE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def write_state(table_dir: Path, state: dict) -> None:
+    """Replace the table's refresh state in one rename, after its months are written."""
+    with atomic_path(table_dir / REFRESH_STATE) as partial:
+        Path(partial).write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+
+
+def leave_whole_table_layout(table_dir: Path, grace: float) -> None:
+    """A table written whole (one folder, not months) is retired, so the next refresh builds every month."""
+    whole = table_dir.is_symlink() or (
+        table_dir.is_dir() and any(entry.suffix == ".parquet" for entry in table_dir.iterdir())
+    )
+    if whole:
+        remove_folder(table_dir, grace)
