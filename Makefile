@@ -14,7 +14,7 @@ demo: $(STAMP)
 	$(BIN)/nexgen run --summary
 
 test: $(STAMP) test-deps
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
 
 dev: $(STAMP)
 	$(BIN)/nexgen dev
@@ -46,5 +46,5 @@ test-deps:
 $(STAMP): pyproject.toml | java system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	@touch $(STAMP)

@@ -21,6 +21,17 @@ SMALL = GeneratorConfig(
 )
 
 
+ONE_DAEMON_AT_A_TIME = {"test_daemon_faults.py", "test_dev.py", "test_instance.py", "test_sensors_retry.py"}
+"""Test files that start a Dagster daemon: `make test` runs them on one xdist worker, one after another, since the
+fault test kills the machine's one daemon by its command line."""
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.path.name in ONE_DAEMON_AT_A_TIME:
+            item.add_marker(pytest.mark.xdist_group("daemon"))
+
+
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
     """The one session for the whole suite; resources built in tests reuse it via getOrCreate."""
