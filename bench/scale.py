@@ -332,7 +332,65 @@ def report(figures: dict) -> str:
         f"summed RSS peaked at {memory['peak_rss_sum_mib']:,.0f} MiB; {memory['samples']} samples",
         f"input order lines: {figures['input_order_lines']:,}",
     ]
+    etl = figures["etl_comparison"]
+    lines.append(
+        f"clean and aggregate to daily rows: platform ({' + '.join(SPARK_ETL_STAGES)}, all files) "
+        f"{etl['spark_seconds']:,.1f} s; DuckDB on the same files {etl['duckdb_seconds']:,.1f} s "
+        f"({etl['duckdb_rows']:,} daily rows): ratio {etl['spark_over_duckdb']:,.1f}x"
+    )
     return "\n".join(lines)
+
+
+SPARK_ETL_STAGES = ("ingest sales", "clean", "daily tables")
+"""The platform's stages that do what the DuckDB query does: read the sales files, apply the contract, drop lines
+landed twice and sum them to a zero-filled daily table."""
+
+DUCKDB_DAILY = """
+WITH raw AS (SELECT * FROM {reader}),
+typed AS (
+    SELECT NULLIF(TRIM(CAST(order_id AS VARCHAR)), '') AS order_id,
+           TRY_CAST(order_ts AS TIMESTAMP) AS order_ts,
+           COALESCE(NULLIF(TRIM(CAST(store_id AS VARCHAR)), ''), 'ONLINE') AS store_id,
+           NULLIF(TRIM(CAST(product_id AS VARCHAR)), '') AS product_id,
+           TRY_CAST(quantity AS DOUBLE) AS quantity,
+           TRY_CAST(unit_price AS DOUBLE) AS unit_price,
+           COALESCE(TRY_CAST(promo AS INTEGER), 0) AS promo
+    FROM raw),
+accepted AS (
+    SELECT DISTINCT order_id, order_ts, store_id, product_id, quantity, unit_price, promo
+    FROM typed
+    WHERE order_id IS NOT NULL AND product_id IS NOT NULL AND order_ts >= DATE '1990-01-01'
+      AND quantity IS NOT NULL AND quantity <> 0 AND abs(quantity) <= 1e6
+      AND unit_price IS NOT NULL AND unit_price >= 0 AND unit_price <= 1e7),
+days AS (
+    SELECT store_id, product_id, CAST(order_ts AS DATE) AS date, sum(quantity) AS quantity,
+           sum(quantity * unit_price) AS revenue, max(promo) AS promo,
+           sum(CASE WHEN quantity > 0 THEN quantity * unit_price END) / nullif(sum(greatest(quantity, 0)), 0) AS price
+    FROM accepted GROUP BY ALL),
+spans AS (SELECT store_id, product_id, min(date) AS first_date FROM days GROUP BY ALL),
+grid AS (
+    SELECT store_id, product_id, unnest(generate_series(first_date, (SELECT max(date) FROM days), INTERVAL 1 DAY)) AS date
+    FROM spans)
+SELECT g.store_id, g.product_id, CAST(g.date AS DATE) AS date, coalesce(d.quantity, 0) AS quantity,
+       coalesce(d.revenue, 0) AS revenue, coalesce(d.promo, 0) AS promo,
+       last_value(d.price IGNORE NULLS) OVER (PARTITION BY g.store_id, g.product_id ORDER BY g.date) AS avg_price
+FROM grid g LEFT JOIN days d ON d.store_id = g.store_id AND d.product_id = g.product_id AND d.date = CAST(g.date AS DATE)
+"""
+
+
+def duckdb_daily(files: list[Path], fmt: str, out: Path) -> dict:
+    """The clean-and-aggregate step in DuckDB on the same landed sales files, written to Parquet: seconds and rows."""
+    import duckdb
+
+    names = ", ".join(f"'{path}'" for path in files)
+    reader = f"read_parquet([{names}], union_by_name = true)" if fmt == "parquet" else (
+        f"read_csv([{names}], union_by_name = true, all_varchar = true, ignore_errors = true)"
+    )
+    started = time.perf_counter()
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({DUCKDB_DAILY.format(reader=reader)}) TO '{out}' (FORMAT parquet)")
+        rows = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0]
+    return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
 def benchmark(home: Path, config: GeneratorConfig, fmt: str) -> dict:
@@ -352,7 +410,11 @@ def benchmark(home: Path, config: GeneratorConfig, fmt: str) -> dict:
         raise SystemExit("nexgen run failed (exit {}); last lines of {}:\n{}".format(code, log, "\n".join(tail)))
     events = read_event_log(home / "dagster_home")
     stages = [{**asdict(s), "rows_per_second": s.rows_per_second} for s in events["stages"]]
+    spark_etl = sum(stage["seconds"] for stage in stages if stage["name"] in SPARK_ETL_STAGES)
+    duckdb = duckdb_daily(generated.sales_files, fmt, home / "duckdb_daily.parquet")
     return {
+        "etl_comparison": {"spark_seconds": spark_etl, "duckdb_seconds": duckdb["seconds"], "duckdb_rows": duckdb["rows"],
+                           "spark_over_duckdb": spark_etl / duckdb["seconds"] if duckdb["seconds"] else None},
         "size": {"series": config.stores * config.products, "stores": config.stores, "products": config.products,
                  "days": config.days - config.holdout_days, "holdout_days": config.holdout_days, "format": fmt,
                  "sales_files": len(generated.sales_files), "inventory_files": len(generated.inventory_files)},
