@@ -157,6 +157,10 @@ class MonthlyDaily:
         self.root = Path(lake_root)
         self.table_dir = self.root / "daily_sales"
         self.grace = grace
+        self._sources: dict[str, Source] = {}
+        """Source partitions of the refresh under way: the months and last day of each (`table/part=...`)."""
+        self._folders: dict[str, Path] = {}
+        """The folder to read for each of those partitions now."""
 
     def refresh(self, full: bool = False) -> MonthlyRefresh:
         """Rebuild the months that changed since the last refresh (all of them when `full` or never built)."""
