@@ -4,6 +4,8 @@ Three reads, each as narrow or as small as its use allows: the daily history of 
 series (keys, date, quantity: what the statistical models, the LSTM and the backtest's
 cut-offs read), the wide feature rows the tree models fit on (sampled in Spark before
 collect when there are more than a cap), and the wide future rows a forecast predicts.
+The backtest may first keep a fixed sample of the series (`sample_series`), so its refits
+stop growing with the number of series.
 """
 
 from __future__ import annotations
@@ -54,6 +56,39 @@ def daily_history(features: DataFrame, days: int) -> pd.DataFrame:
 def future_rows(features: DataFrame) -> pd.DataFrame:
     """Every feature row to forecast, without a target column."""
     return _collect(features.where(F.col("is_future")).drop("quantity"))
+
+
+@dataclass(frozen=True)
+class SeriesSample:
+    """The feature rows of the series a backtest scores: every series, or the `max_series` series with the
+    smallest hash of (store, product, seed) when there are more."""
+
+    features: DataFrame
+    series_total: int
+    series_kept: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.series_kept < self.series_total
+
+    def metadata(self) -> dict[str, int | bool]:
+        return {"series_total": self.series_total, "series_backtested": self.series_kept, "series_sampled": self.sampled}
+
+
+def sample_series(features: DataFrame, max_series: int | None, seed: int = TRAINING_SAMPLE_SEED) -> SeriesSample:
+    """Every series of the feature table, or the `max_series` (None or 0 = no cap) with the smallest hash.
+
+    The hash depends on the series and the seed alone, so the same series are kept in every run, and a new
+    series enters only by displacing one (the sample never reshuffles). The kept keys are collected (at most
+    `max_series` rows) and joined back as a broadcast, so later reads do not repeat the ranking."""
+    series = features.select(*SERIES_KEYS).distinct()
+    total = series.count()
+    if not max_series or total <= max_series:
+        return SeriesSample(features, total, total)
+    ranked = series.withColumn("_rank", F.xxhash64(*[F.col(k) for k in SERIES_KEYS], F.lit(seed)))
+    kept = ranked.orderBy("_rank", *SERIES_KEYS).limit(max_series).drop("_rank").collect()
+    keys = features.sparkSession.createDataFrame(kept, series.schema)
+    return SeriesSample(features.join(F.broadcast(keys), on=SERIES_KEYS, how="left_semi"), total, len(kept))
 
 
 def observed_rows_within(features: DataFrame, windows: Sequence[tuple[dt.date, dt.date]]) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """What a model reads from the feature table: the complete daily history, the training feature rows (a
-hash sample of them above a cap), the scored days in full and every future row."""
+hash sample of them above a cap), the scored days in full, every future row, and the backtest's fixed sample
+of whole series."""
 
 import datetime as dt
 
@@ -14,6 +15,7 @@ from nexgen_assets.lib.models.inputs import (
     history_of,
     last_observed_day,
     observed_rows_within,
+    sample_series,
     training_extract,
 )
 from nexgen_assets.lib.models.seasonal_naive import SeasonalNaiveForecaster
@@ -142,3 +144,33 @@ def test_history_and_future_split_a_pandas_panel(spark):
     future = future_of(panel)
     assert "quantity" not in future.columns and len(future) == 3 and future["is_future"].all()
     assert future.index.tolist() == [0, 1, 2] and future["lag_28"].tolist() == [-1.0, -2.0, -3.0]
+
+
+def _series(frame):
+    return set(zip(frame["store_id"], frame["product_id"], strict=True))
+
+
+def test_the_backtest_sample_keeps_exactly_max_series_whole_series(spark):
+    features = _features(spark, observed=20, future=3, series=30)
+    sample = sample_series(features, 10)
+    kept = sample.features.toPandas()
+    assert sample.metadata() == {"series_total": 30, "series_backtested": 10, "series_sampled": True}
+    assert len(_series(kept)) == 10
+    assert len(kept) == 10 * 23
+    assert _series(sample_series(features, 10).features.toPandas()) == _series(kept)
+
+
+def test_a_new_series_enters_the_sample_only_by_displacing_one(spark):
+    before = _series(sample_series(_features(spark, observed=5, future=0, series=30), 10).features.toPandas())
+    after = _series(sample_series(_features(spark, observed=5, future=0, series=40), 10).features.toPandas())
+    added = {(f"S{s % 3}", f"P{s}") for s in range(30, 40)}
+    assert after <= before | added
+    assert len(after) == 10
+
+
+@pytest.mark.parametrize("max_series", [0, None, 30, 100])
+def test_at_or_under_the_cap_every_series_is_backtested(spark, max_series):
+    features = _features(spark, observed=5, future=1, series=30)
+    sample = sample_series(features, max_series)
+    assert sample.features is features
+    assert sample.metadata() == {"series_total": 30, "series_backtested": 30, "series_sampled": False}
