@@ -1,4 +1,5 @@
-"""A real Spark Connect server: fenced in (loopback, token, clean environment, dies with its parent), used for Pandera checks.
+"""A real Spark Connect server: fenced in (loopback, token, clean environment, dies with its parent), used for Pandera checks
+and for frames collected to pandas and saved as Parquet (as models and tables are).
 
 Clients run in their own processes: a Spark Connect client switches pyspark into connect
 mode for the whole process, which the suite's local session must not share. Two servers
@@ -25,8 +26,10 @@ from nexgen_assets import spark_connect
 from nexgen_assets.spark_connect import TOKEN_VARIABLE
 
 CLIENT = """
-import json, sys
+import json, os, sys, tempfile
+import pandas as pd
 from pyspark.sql import SparkSession
+from nexgen_assets.lib.storage.collect import collect_pandas
 from nexgen_assets.lib.quality.spark_checks import validate_spark_table
 from nexgen_assets.lib.quality.schemas import DailySalesSchema
 from nexgen_assets_tests.lib.quality.test_spark_checks import COLUMNS, _row
@@ -36,8 +39,13 @@ good = validate_spark_table(DailySalesSchema, session.createDataFrame([_row(1, 3
 bad = validate_spark_table(
     DailySalesSchema, session.createDataFrame([_row(1, -4.0), _row(2, -1.0), _row(3, 2.0)], COLUMNS), "t"
 )
+collected = collect_pandas(session.createDataFrame([_row(1, 3.0)], COLUMNS))
+with tempfile.TemporaryDirectory() as folder:
+    collected.to_parquet(os.path.join(folder, "saved.parquet"), index=False)
+    saved = len(pd.read_parquet(os.path.join(folder, "saved.parquet")))
 print(json.dumps({"remote": type(session).__module__, "good": good.passed, "bad": bad.passed,
-                  "errors": {e["column"]: e["failing_rows"] for e in bad.errors}}))
+                  "errors": {e["column"]: e["failing_rows"] for e in bad.errors},
+                  "collected_attrs": list(collected.attrs), "saved_rows": saved}))
 """
 
 PARENT = """
@@ -193,6 +201,7 @@ def test_only_a_client_holding_the_token_gets_in(childs_server):
     assert outcome["remote"].startswith("pyspark.sql.connect")
     assert outcome["good"] is True and outcome["bad"] is False
     assert outcome["errors"]["stock_on_hand"] == 2
+    assert outcome["collected_attrs"] == [] and outcome["saved_rows"] == 1
 
 
 @reads_proc

@@ -19,6 +19,7 @@ from nexgen_assets.defs.quality import blocking_failure, stage_or_fail
 from nexgen_assets.lib.cleaning.contract_rules import clean_sales_lines, rejects_by_reason
 from nexgen_assets.lib.cleaning.daily_months import MonthlyDaily
 from nexgen_assets.lib.cleaning.ingestion_log import ingestion_log_row
+from nexgen_assets.lib.storage.collect import collect_pandas
 from nexgen_assets.resources import LakeResource, WarehouseResource
 from nexgen_assets.settings import current
 
@@ -105,7 +106,7 @@ def ingestion_audit(context: dg.AssetExecutionContext, spark: PySparkResource, l
     """Publish one file's ingestion_log row and rejected rows, replacing those of an earlier run of the same file."""
     key = context.partition_key
     cleaned = _latest_metadata(context, "clean_sales", key, ("rows_read", "rows_accepted", "seconds", "content_sha256"))
-    rejected_rows = lake.read(spark.spark_session, "sales_rejects", key).toPandas()
+    rejected_rows = collect_pandas(lake.read(spark.spark_session, "sales_rejects", key))
     log_row = ingestion_log_row(
         key, cleaned["content_sha256"], cleaned["rows_read"], cleaned["rows_accepted"], len(rejected_rows),
         cleaned["seconds"], context.run.run_id,

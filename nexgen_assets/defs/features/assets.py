@@ -10,6 +10,7 @@ from nexgen_assets.lib.features.feature_months import MonthlyFeatures, inputs_fi
 from nexgen_assets.lib.features.feature_table import LOOKBACK_DAYS, all_feature_columns, planned_promotions
 from nexgen_assets.lib.grain import HORIZON_DAYS
 from nexgen_assets.lib.marts.dimensions import product_dimension
+from nexgen_assets.lib.storage.collect import collect_pandas
 from nexgen_assets.resources import LakeResource
 from nexgen_assets.settings import current
 
@@ -38,7 +39,7 @@ def sales_features(config: SalesFeaturesConfig, spark: PySparkResource, lake: La
     table = MonthlyFeatures(session, lake.root, lake.grace_seconds)
     refreshed = table.refresh(
         products, planned_promotions(session, calendar), holidays,
-        inputs_fingerprint(products.toPandas(), calendar, holidays), full=config.full_rebuild,
+        inputs_fingerprint(collect_pandas(products), calendar, holidays), full=config.full_rebuild,
     )
     products.unpersist()
     rows = lake.row_count("sales_features")

@@ -21,6 +21,7 @@ from nexgen_assets.lib.models.grouped import UntrainedStoreError, serve_in_spark
 from nexgen_assets.lib.models.inputs import daily_history, future_rows
 from nexgen_assets.lib.models.store import UntrustedArtifactError
 from nexgen_assets.lib.quality.schemas import ForecastLevelsSchema, ForecastSchema
+from nexgen_assets.lib.storage.collect import collect_pandas
 from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseResource
 
 
@@ -115,9 +116,8 @@ def sales_forecast_levels(
     run_id = _latest_forecast_run(context)
     forecast = warehouse.read_rows("fact_forecast", {"forecast_run_id": run_id},
                                    ["store_id", "product_id", "date", "horizon", "mean"])
-    categories = (
+    categories = collect_pandas(
         lake.read(spark.spark_session, "sales_features").where("is_future").select("product_id", "category").distinct()
-        .toPandas()
     )
     forecast = forecast.merge(categories, on="product_id", how="left").fillna({"category": "unknown"})
     champion = _serving_champion(warehouse)

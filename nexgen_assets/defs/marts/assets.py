@@ -26,6 +26,7 @@ from nexgen_assets.lib.marts.dimensions import (
 from nexgen_assets.lib.marts.exports import MART_TABLES, pbids_address, write_parquet_exports, write_pbids
 from nexgen_assets.lib.marts.views import apply_views
 from nexgen_assets.lib.quality.schemas import DimDateSchema, DimProductSchema, DimStoreSchema
+from nexgen_assets.lib.storage.collect import collect_pandas
 from nexgen_assets.lib.storage.lake import empty_frame, parquet_batches, partition_dir
 from nexgen_assets.lib.storage.monthly import month_end, month_start, month_versions, months_to_publish
 from nexgen_assets.lib.storage.warehouse import CHUNK_ROWS, as_flags, to_python_dates
@@ -69,7 +70,7 @@ def dim_product(spark: PySparkResource, lake: LakeResource):
     """Every product sold or in the product list: its name (the list's wins over the latest seen in sales),
     category, brand, subcategory, size, first and last sale and latest price."""
     sold = to_python_dates(
-        product_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas(), ["first_sale_date", "last_sale_date"]
+        collect_pandas(product_dimension(lake.read(spark.spark_session, "clean_sales"))), ["first_sale_date", "last_sale_date"]
     )
     listed = _listed(lake, "products")
     frame = product_table(sold, listed)
@@ -85,7 +86,7 @@ def dim_store(spark: PySparkResource, lake: LakeResource):
     """Every store with sales or in the store list: name, region, format and opening date from the list,
     the products it carries and its first and last sale."""
     sold = to_python_dates(
-        store_dimension(lake.read(spark.spark_session, "clean_sales")).toPandas(), ["first_sale_date", "last_sale_date"]
+        collect_pandas(store_dimension(lake.read(spark.spark_session, "clean_sales"))), ["first_sale_date", "last_sale_date"]
     )
     listed = _listed(lake, "stores")
     frame = store_table(sold, listed)

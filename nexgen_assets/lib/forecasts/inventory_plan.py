@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.grain import SERIES_KEYS
+from nexgen_assets.lib.storage.collect import collect_pandas
 
 P10_P90_WIDTH_IN_SD = 2 * NormalDist().inv_cdf(0.9)
 STATUSES = ("stockout risk", "reorder", "overstock", "ok")
@@ -28,10 +29,10 @@ def stock_positions(daily_sales: DataFrame, inventory: DataFrame | None) -> pd.D
         *SERIES_KEYS, F.col("date").alias("as_of"), F.coalesce("stock_on_hand", F.lit(0.0)).alias("stock_on_hand")
     )
     if inventory is None:
-        return stock.withColumn("lead_time_days", F.lit(None).cast("double")).toPandas()
+        return collect_pandas(stock.withColumn("lead_time_days", F.lit(None).cast("double")))
     latest = Window.partitionBy(*SERIES_KEYS).orderBy(F.col("snapshot_date").desc())
     lead = inventory.withColumn("_n", F.row_number().over(latest)).where("_n = 1").select(*SERIES_KEYS, "lead_time_days")
-    return stock.join(lead, SERIES_KEYS, "left").toPandas()
+    return collect_pandas(stock.join(lead, SERIES_KEYS, "left"))
 
 
 def plan_inventory(

@@ -26,6 +26,7 @@ from nexgen_assets.lib.ingestion.contract import (
 )
 from nexgen_assets.lib.ingestion.landing import LandingScan, scan_landing
 from nexgen_assets.lib.ingestion.reader import read_landed_file
+from nexgen_assets.lib.storage.collect import collect_pandas
 
 LIST_COLUMNS = {"stores": STORE_LIST_COLUMNS, "products": PRODUCT_LIST_COLUMNS}
 """Columns of each list, the id first (the only required one)."""
@@ -59,8 +60,8 @@ def read_list(spark: SparkSession, files: list[tuple[str, Path]], kind: str) -> 
     try:
         accepted, rejects = _CLEANERS[kind](raw)
         order = [SOURCE_FILE, ROW_NUMBER]
-        kept = accepted.toPandas().sort_values(order, ignore_index=True)
-        return ReferenceList(kept, rejects.toPandas().sort_values(order, ignore_index=True), raw.count())
+        kept = collect_pandas(accepted).sort_values(order, ignore_index=True)
+        return ReferenceList(kept, collect_pandas(rejects).sort_values(order, ignore_index=True), raw.count())
     finally:
         raw.unpersist()
 

@@ -45,6 +45,7 @@ from pyspark.sql import functions as F
 from nexgen_assets.lib.grain import SERIES_KEYS
 from nexgen_assets.lib.models.catalog import MODELS
 from nexgen_assets.lib.models.interface import STATE_FILE, Forecaster, read_json
+from nexgen_assets.lib.storage.collect import collect_pandas
 
 GLOBAL = "global"
 """The default grouping: one model over every store, as before grouping existed."""
@@ -230,7 +231,7 @@ class GroupedForecaster(Forecaster):
         and the forecasts come back in the order of `future`."""
         numbered = future.assign(**{ROW_COLUMN: np.arange(len(future), dtype="int64")})
         forecast = self.predict_in_spark(spark.createDataFrame(history), spark.createDataFrame(numbered), [ROW_COLUMN])
-        by_row = forecast.toPandas().set_index(ROW_COLUMN)["forecast"]
+        by_row = collect_pandas(forecast).set_index(ROW_COLUMN)["forecast"]
         return by_row.reindex(np.arange(len(future))).to_numpy(dtype="float64")
 
     def predict_in_spark(self, history: DataFrame, future: DataFrame, keys: list[str]) -> DataFrame:

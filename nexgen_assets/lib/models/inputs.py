@@ -19,6 +19,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from nexgen_assets.lib.grain import SERIES_KEYS
+from nexgen_assets.lib.storage.collect import collect_pandas
 
 TRAINING_HISTORY_DAYS = 730
 """Most recent days of features a model trains on and the backtest reads."""
@@ -43,7 +44,7 @@ def _recent_observed(features: DataFrame, days: int) -> DataFrame:
 
 
 def _collect(rows: DataFrame) -> pd.DataFrame:
-    frame = rows.toPandas()
+    frame = collect_pandas(rows)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
     return frame
 
