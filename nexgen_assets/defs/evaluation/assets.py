@@ -86,14 +86,16 @@ def backtest_results(
     lake: LakeResource,
     model_store: ModelStoreResource,
 ):
-    """Refit each stored model's parameters at every origin, per store group when it was trained so (one group
-    after another in this process), and keep the sums every metric rolls up from; above `max_series` series,
+    """Refit each stored model's parameters at every origin, per store group when it was trained so (the groups
+    fitted on Spark's executors), and keep the sums every metric rolls up from; above `max_series` series,
     on a fixed sample of them."""
     started = time.perf_counter()
     versions = {name: model_store.latest_version(name) for name in MODELS}
     stored = {name: model_store.metadata(name, v) for name, v in versions.items()}
     templates = {
-        name: with_training_groups(build_model(name, meta["params"]), meta.get("training_groups", GLOBAL))
+        name: with_training_groups(
+            build_model(name, meta["params"]), meta.get("training_groups", GLOBAL), spark.spark_session
+        )
         for name, meta in stored.items()
     }
     series = sample_series(lake.read(spark.spark_session, "sales_features"), config.max_series)

@@ -13,8 +13,9 @@ its own `save` wrote, one (group, file name, bytes) row per file. Those files ar
 as plain files under checked names and read by the model's own `load`: never a tar extraction,
 never an unpickle. To forecast through Spark (`predict_in_spark`) every group's files travel
 with the function to the executors; no path is read from a row. `fit` and `predict` on pandas
-run group by group in-process (the backtest, small inputs, no session); `predict` switches to
-Spark when a session is attached and the rows are many.
+run group by group in-process when no session is attached; with one, `fit` sends the frames
+to Spark whenever there are several groups (the backtest's refits) and `predict` when the
+rows are many.
 
 applyInPandas always exchanges Arrow batches, whatever `spark.sql.execution.arrow.pyspark.enabled`
 says; that flag (true in resources/spark.py) only speeds turning pandas frames into Spark ones,
@@ -154,6 +155,8 @@ class GroupedForecaster(Forecaster):
         self.groups = groups
         self.spark = spark
         self.models: dict[str, Forecaster] = {}
+        self.spark_fit: SparkFitSummary | None = None
+        """What the executors read when the last `fit` on pandas went through Spark; None when it ran in-process."""
 
     @property
     def reads_feature_rows(self) -> bool:
@@ -167,8 +170,14 @@ class GroupedForecaster(Forecaster):
         return fitted.feature_names()
 
     def fit(self, history: pd.DataFrame, train: pd.DataFrame) -> GroupedForecaster:
-        """Fit a copy of the inner model per group, one group after another in this process."""
+        """Fit a copy of the inner model per group: on Spark's executors when a session is attached and there is
+        more than one group (as the backtest refits), else one group after another in this process."""
         history_groups = self.groups.of(history["store_id"])
+        if self.spark is not None and history_groups.nunique() > 1:
+            feature_rows = self.spark.createDataFrame(train) if self.inner.reads_feature_rows else None
+            self.spark_fit = self.fit_in_spark(self.spark.createDataFrame(history), feature_rows)
+            return self
+        self.spark_fit = None
         train_groups = self.groups.of(train["store_id"]) if len(train) else pd.Series(dtype=str)
         models = {}
         for key in sorted(history_groups.unique()):

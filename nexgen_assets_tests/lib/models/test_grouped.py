@@ -88,6 +88,10 @@ def test_fitting_each_store_through_spark_equals_fitting_each_store_alone(spark,
     np.testing.assert_allclose(through_spark, in_process, rtol=0, atol=1e-9)
     in_process_fit = GroupedForecaster(template, StoreGroups()).fit(history, panel[~panel["is_future"]])
     np.testing.assert_allclose(in_process_fit.predict(history, future), in_process, rtol=0, atol=1e-9)
+    pandas_through_spark = GroupedForecaster(template, StoreGroups(), spark).fit(history, panel[~panel["is_future"]])
+    assert sorted(pandas_through_spark.models) == ["S0", "S1", "S2"] and pandas_through_spark.spark_fit.groups == STORES
+    assert in_process_fit.spark_fit is None
+    np.testing.assert_allclose(pandas_through_spark.predict(history, future), in_process, rtol=0, atol=1e-9)
 
 
 def test_a_global_model_per_store_differs_from_the_global_model(panel, frames):
@@ -180,16 +184,26 @@ def test_a_store_without_a_trained_group_is_a_clear_error(spark, panel):
         grouped.predict_from_pandas_in_spark(spark, history, future)
 
 
-def test_the_backtest_refits_per_store_and_a_per_series_model_scores_as_it_does_globally():
-    """Seasonal naive is per series: fitted per store it forecasts exactly what it forecasts globally."""
+def test_the_backtest_refits_per_store_and_a_per_series_model_scores_as_it_does_globally(spark):
+    """Seasonal naive is per series: fitted per store, in this process or on the executors, it forecasts exactly
+    what it forecasts globally; the forest refitted per store on the executors scores as refitted in-process."""
     panel = _panel(days=100)
     observed = panel[~panel["is_future"]]
-    models = {"global": SeasonalNaiveForecaster(), "per_store": with_training_groups(SeasonalNaiveForecaster(), "store")}
+    models = {
+        "global": SeasonalNaiveForecaster(),
+        "per_store": with_training_groups(SeasonalNaiveForecaster(), "store"),
+        "per_store_spark": with_training_groups(SeasonalNaiveForecaster(), "store", spark),
+        "forest": with_training_groups(_forest(), "store"),
+        "forest_spark": with_training_groups(_forest(), "store", spark),
+    }
     scored, timings = run_backtest(models, history_of(panel), observed, HORIZON_DAYS, folds=1, seasonal=False)
     per_model = {name: part["forecast"].to_numpy() for name, part in scored.groupby("model")}
     assert len(per_model["per_store"]) == 6 * HORIZON_DAYS
     np.testing.assert_array_equal(per_model["per_store"], per_model["global"])
-    assert list(timings["training_rows"]) == [6 * 7, 6 * 7]
+    np.testing.assert_array_equal(per_model["per_store_spark"], per_model["global"])
+    np.testing.assert_allclose(per_model["forest_spark"], per_model["forest"], rtol=0, atol=1e-9)
+    assert not np.allclose(per_model["forest"], per_model["global"])
+    assert list(timings["training_rows"][:3]) == [6 * 7, 6 * 7, 6 * 7]
 
 
 def test_a_group_that_cannot_be_fitted_is_named(spark, panel, frames):
