@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from nexgen_assets import spark_connect  # noqa: E402
+from nexgen_assets.settings import Settings  # noqa: E402
 
 
 def _state(engine, day: str) -> tuple[int, float]:
@@ -44,7 +45,8 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=20)
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--drops", type=int, default=3)
-    parser.add_argument("--interval", type=int, default=15, help="landing sensor interval in seconds")
+    parser.add_argument("--interval", type=int, default=Settings.from_env({}).landing_interval_seconds,
+                        help="landing sensor interval in seconds (default: the product's default)")
     parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--spark-connect", action="store_true",
                         help="run Spark as one long-lived Spark Connect server instead of a driver per run")

@@ -74,7 +74,7 @@ class Settings:
         "NEXGEN_EARLIEST_DATE", EARLIEST_DATE,
         "Sales, stock and promotions dated before this are rejected (ancient_date): a typo year, not history.",
     )
-    landing_interval_seconds: int = _setting("NEXGEN_LANDING_INTERVAL_SECONDS", 15, "Seconds between landing-folder scans.")
+    landing_interval_seconds: int = _setting("NEXGEN_LANDING_INTERVAL_SECONDS", 5, "Seconds between landing-folder scans.")
     powerbi_server: str | None = _setting(
         "NEXGEN_POWERBI_SERVER", None, "SQL Server (host or host,port) the .pbids file opens; default from the warehouse URL."
     )

@@ -15,13 +15,13 @@ def test_defaults_are_rooted_at_home(tmp_path):
     assert settings.home == tmp_path.resolve()
     assert settings.lake == str(tmp_path / "lake") and settings.model_store == str(tmp_path / "models")
     assert settings.embedded_warehouse_url.endswith(str(tmp_path / "warehouse" / "nexgen.db"))
-    assert settings.warehouse_url is None and settings.landing_interval_seconds == 15
+    assert settings.warehouse_url is None and settings.landing_interval_seconds == 5
 
 
 def test_values_are_typed_and_a_bad_number_names_its_variable(tmp_path):
-    settings = Settings.from_env({"NEXGEN_HOME": str(tmp_path), "NEXGEN_LANDING_INTERVAL_SECONDS": "5",
+    settings = Settings.from_env({"NEXGEN_HOME": str(tmp_path), "NEXGEN_LANDING_INTERVAL_SECONDS": "30",
                                   "NEXGEN_LAKE": "s3a://bucket/lake", "NEXGEN_RETRAIN_CRON": "0 1 * * *"})
-    assert settings.landing_interval_seconds == 5 and settings.lake == "s3a://bucket/lake"
+    assert settings.landing_interval_seconds == 30 and settings.lake == "s3a://bucket/lake"
     assert settings.retrain_cron == "0 1 * * *"
     with pytest.raises(ValueError, match="NEXGEN_SPARK_CONNECT_PORT='fifteen'"):
         Settings.from_env({"NEXGEN_SPARK_CONNECT_PORT": "fifteen"})
