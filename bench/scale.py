@@ -267,19 +267,21 @@ def _ordered(stages: dict[str, Stage]) -> list[Stage]:
     return [stages[name] for name in order if name in stages]
 
 
-def clean_environment(dagster_home: Path) -> dict[str, str]:
-    """This environment without inherited NEXGEN_*/DAGSTER_* settings, with the run's own DAGSTER_HOME."""
+def clean_environment(dagster_home: Path, settings: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without inherited NEXGEN_*/DAGSTER_* settings, with the run's own DAGSTER_HOME and the
+    NEXGEN_* `settings` the command line asked for."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXGEN_", "DAGSTER_"))}
     env["DAGSTER_HOME"] = str(dagster_home)
+    env.update(settings or {})
     return env
 
 
-def run_cli(home: Path, log: Path) -> tuple[int, float, TreeMemory]:
+def run_cli(home: Path, log: Path, settings: dict[str, str]) -> tuple[int, float, TreeMemory]:
     """`nexgen run --home home` in a subprocess; returns its exit code, wall seconds and memory sampler."""
     command = [sys.executable, "-m", "nexgen_assets.cli", "run", "--home", str(home)]
     with log.open("w") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=clean_environment(home / "dagster_home"), cwd=REPO,
+        process = subprocess.Popen(command, env=clean_environment(home / "dagster_home", settings), cwd=REPO,
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         memory = TreeMemory(process.pid)
         memory.start()
@@ -307,6 +309,7 @@ def report(figures: dict) -> str:
         f"NEX GEN scale: {size['series']:,} series ({stores} x {size['products']} products), "
         f"{size['days']} days landed, {size['format']} files; {figures['input_order_lines']:,} input order lines "
         f"in {size['sales_files']} sales files; {figures['runs']} Dagster runs",
+        *([" ".join(f"{k}={v}" for k, v in figures["settings"].items())] if figures.get("settings") else []),
         "",
         f"{'stage':<{width}} {'steps':>5} {'wall s':>9} {'max s':>7} {'rows':>12} {'rows/s':>10}  rows counted",
     ]
@@ -393,7 +396,7 @@ def duckdb_daily(files: list[Path], fmt: str, out: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
-def benchmark(home: Path, config: GeneratorConfig, fmt: str) -> dict:
+def benchmark(home: Path, config: GeneratorConfig, fmt: str, settings: dict[str, str]) -> dict:
     """Generate into home, run the CLI once, and gather the figures."""
     started = time.perf_counter()
     generated = generate(home, config)
@@ -404,7 +407,7 @@ def benchmark(home: Path, config: GeneratorConfig, fmt: str) -> dict:
     print(f"generated {lines:,} order lines in {len(generated.sales_files)} {fmt} files "
           f"({time.perf_counter() - started:.1f}s); running nexgen run ...", flush=True)
     log = home / "scale_run.log"
-    code, wall, memory = run_cli(home, log)
+    code, wall, memory = run_cli(home, log, settings)
     if code != 0:
         tail = log.read_text().splitlines()[-40:]
         raise SystemExit("nexgen run failed (exit {}); last lines of {}:\n{}".format(code, log, "\n".join(tail)))
@@ -419,6 +422,7 @@ def benchmark(home: Path, config: GeneratorConfig, fmt: str) -> dict:
                  "days": config.days - config.holdout_days, "holdout_days": config.holdout_days, "format": fmt,
                  "sales_files": len(generated.sales_files), "inventory_files": len(generated.inventory_files)},
         "input_order_lines": lines,
+        "settings": settings,
         "runs": events["runs"],
         "stages": stages,
         "timing": {
@@ -447,6 +451,8 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="empty folder for NEXGEN_HOME (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the temp home (a --home or a failed run's home is always kept)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
+    parser.add_argument("--backtest-max-series", type=int, metavar="N",
+                        help="NEXGEN_BACKTEST_MAX_SERIES for the run: backtest a fixed sample of N series (default: all)")
     args = parser.parse_args()
 
     days = args.days or (730 if args.lines else 365)
@@ -461,7 +467,8 @@ def main() -> None:
     else:
         home = Path(tempfile.mkdtemp(prefix="nexgen-scale-"))
     try:
-        figures = benchmark(home, config_for(series, days, args.formats), args.formats)
+        settings = {} if args.backtest_max_series is None else {"NEXGEN_BACKTEST_MAX_SERIES": str(args.backtest_max_series)}
+        figures = benchmark(home, config_for(series, days, args.formats), args.formats, settings)
     except BaseException:
         print(f"home left for inspection: {home}", file=sys.stderr)
         raise

@@ -116,6 +116,12 @@ class Settings:
         "Most observed feature rows (series x day) training and the backtest collect from Spark to the driver; "
         "above it a fixed hash sample of (series, day) is kept, the daily history stays complete. 0 = no cap.",
     )
+    backtest_max_series: int = _setting(
+        "NEXGEN_BACKTEST_MAX_SERIES", 0,
+        "Most series the backtest refits and scores; above it a fixed hash sample of the series observed in its "
+        "window. 0 = every series. A cap bounds the backtest on a large catalogue, at the cost of aggregate "
+        "intervals calibrated on sums of the sampled series.",
+    )
     training_groups: str = _setting(
         "NEXGEN_TRAINING_GROUPS", GLOBAL,
         "Which stores each model learns from: global = one model over every store; store = one model per store; "
@@ -138,6 +144,7 @@ class Settings:
             "fiscal_calendar": None if self.fiscal_calendar in FISCAL_CALENDARS else f"expected {' or '.join(FISCAL_CALENDARS)}",
             "forecast_archive_days": "expected 0 (keep all) or more days" if self.forecast_archive_days < 0 else None,
             "training_max_rows": "expected 0 (no cap) or more rows" if self.training_max_rows < 0 else None,
+            "backtest_max_series": "expected 0 (no cap) or more series" if self.backtest_max_series < 0 else None,
             "training_groups": training_groups_problem(self.training_groups),
         }
         for name, problem in problems.items():

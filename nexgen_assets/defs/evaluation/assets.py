@@ -34,10 +34,6 @@ from nexgen_assets.resources import LakeResource, ModelStoreResource, WarehouseR
 from nexgen_assets.settings import current
 
 MODELS_ASSETS = [f"{name}_model" for name in MODELS]
-BACKTEST_MAX_SERIES = 2_000
-"""Enough series to rank the candidates per segment and calibrate their quantiles (2,000 series x 28 days x 4
-folds = 224,000 scored points per model); the global models' row caps already bind at this size."""
-
 
 class BacktestConfig(dg.Config):
     folds: int = Field(default=3, description="Recent rolling origins, one horizon apart.")
@@ -47,12 +43,6 @@ class BacktestConfig(dg.Config):
         "and intervals are judged on the season ahead.",
     )
     history_days: int = Field(default=TRAINING_HISTORY_DAYS, description="Most recent days of features read.")
-    max_series: int = Field(
-        default=BACKTEST_MAX_SERIES,
-        ge=0,
-        description="Series refitted and scored at most (0 = all): above it, a fixed hash sample of the series, so "
-        "the backtest stops growing with the catalogue while its global models still fit as many rows.",
-    )
 
 
 def _backtest_output(key: str, description: str) -> dg.AssetSpec:
@@ -87,8 +77,8 @@ def backtest_results(
     model_store: ModelStoreResource,
 ):
     """Refit each stored model's parameters at every origin, per store group when it was trained so (the groups
-    fitted on Spark's executors), and keep the sums every metric rolls up from; above `max_series` series,
-    on a fixed sample of them."""
+    fitted on Spark's executors), and keep the sums every metric rolls up from; above NEXGEN_BACKTEST_MAX_SERIES
+    series, on a fixed sample of them."""
     started = time.perf_counter()
     versions = {name: model_store.latest_version(name) for name in MODELS}
     stored = {name: model_store.metadata(name, v) for name, v in versions.items()}
@@ -98,7 +88,9 @@ def backtest_results(
         )
         for name, meta in stored.items()
     }
-    series = sample_series(lake.read(spark.spark_session, "sales_features"), config.max_series)
+    series = sample_series(
+        lake.read(spark.spark_session, "sales_features"), current().backtest_max_series, config.history_days
+    )
     extract = training_extract(series.features, config.history_days, current().training_max_rows)
     scoring = observed_rows_within(
         series.features, scored_windows(extract.history, config.folds, config.seasonal_fold)

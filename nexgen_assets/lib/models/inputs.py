@@ -61,8 +61,8 @@ def future_rows(features: DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class SeriesSample:
-    """The feature rows of the series a backtest scores: every series, or the `max_series` series with the
-    smallest hash of (store, product, seed) when there are more."""
+    """The feature rows of the series a backtest scores: every series, or the `max_series` series observed in its
+    window with the smallest hash of (store, product, seed) when there are more."""
 
     features: DataFrame
     series_total: int
@@ -76,13 +76,17 @@ class SeriesSample:
         return {"series_total": self.series_total, "series_backtested": self.series_kept, "series_sampled": self.sampled}
 
 
-def sample_series(features: DataFrame, max_series: int | None, seed: int = TRAINING_SAMPLE_SEED) -> SeriesSample:
-    """Every series of the feature table, or the `max_series` (None or 0 = no cap) with the smallest hash.
+def sample_series(
+    features: DataFrame, max_series: int | None, days: int, seed: int = TRAINING_SAMPLE_SEED
+) -> SeriesSample:
+    """The feature table, or (above `max_series` series observed in the last `days` days; None or 0 = no cap)
+    every row of the `max_series` of them with the smallest hash.
 
-    The hash depends on the series and the seed alone, so the same series are kept in every run, and a new
-    series enters only by displacing one (the sample never reshuffles). The kept keys are collected (at most
-    `max_series` rows) and joined back as a broadcast, so later reads do not repeat the ranking."""
-    series = features.select(*SERIES_KEYS).distinct()
+    The hash depends on the series and the seed alone, so the same series are kept in every run, a new series
+    enters only by displacing one, and a series that stopped selling leaves the window and the sample. The kept
+    keys are collected (at most `max_series` rows) and joined back as a broadcast, so later reads do not repeat
+    the ranking."""
+    series = _recent_observed(features, days).select(*SERIES_KEYS).distinct()
     total = series.count()
     if not max_series or total <= max_series:
         return SeriesSample(features, total, total)

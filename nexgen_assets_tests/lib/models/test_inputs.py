@@ -152,17 +152,17 @@ def _series(frame):
 
 def test_the_backtest_sample_keeps_exactly_max_series_whole_series(spark):
     features = _features(spark, observed=20, future=3, series=30)
-    sample = sample_series(features, 10)
+    sample = sample_series(features, 10, days=365)
     kept = sample.features.toPandas()
     assert sample.metadata() == {"series_total": 30, "series_backtested": 10, "series_sampled": True}
     assert len(_series(kept)) == 10
     assert len(kept) == 10 * 23
-    assert _series(sample_series(features, 10).features.toPandas()) == _series(kept)
+    assert _series(sample_series(features, 10, days=365).features.toPandas()) == _series(kept)
 
 
 def test_a_new_series_enters_the_sample_only_by_displacing_one(spark):
-    before = _series(sample_series(_features(spark, observed=5, future=0, series=30), 10).features.toPandas())
-    after = _series(sample_series(_features(spark, observed=5, future=0, series=40), 10).features.toPandas())
+    before = _series(sample_series(_features(spark, observed=5, future=0, series=30), 10, days=365).features.toPandas())
+    after = _series(sample_series(_features(spark, observed=5, future=0, series=40), 10, days=365).features.toPandas())
     added = {(f"S{s % 3}", f"P{s}") for s in range(30, 40)}
     assert after <= before | added
     assert len(after) == 10
@@ -171,6 +171,15 @@ def test_a_new_series_enters_the_sample_only_by_displacing_one(spark):
 @pytest.mark.parametrize("max_series", [0, None, 30, 100])
 def test_at_or_under_the_cap_every_series_is_backtested(spark, max_series):
     features = _features(spark, observed=5, future=1, series=30)
-    sample = sample_series(features, max_series)
+    sample = sample_series(features, max_series, days=365)
     assert sample.features is features
     assert sample.metadata() == {"series_total": 30, "series_backtested": 30, "series_sampled": False}
+
+
+def test_only_series_observed_in_the_window_are_counted_and_sampled(spark):
+    """A series that stopped selling before the window holds no place in the sample."""
+    recent = _features(spark, observed=100, future=0, series=6)
+    stopped = _features(spark, observed=10, future=0, series=12).where("product_id >= 'P6'")
+    sample = sample_series(recent.unionByName(stopped), 3, days=30)
+    assert sample.metadata() == {"series_total": 6, "series_backtested": 3, "series_sampled": True}
+    assert _series(sample.features.toPandas()) <= {(f"S{s % 3}", f"P{s}") for s in range(6)}
