@@ -65,30 +65,34 @@ class SeriesSample:
     window with the smallest hash of (store, product, seed) when there are more."""
 
     features: DataFrame
-    series_total: int
-    series_kept: int
+    series_total: int | None
+    """Series observed in the window; None when no cap was asked for (then nothing is counted)."""
+    series_kept: int | None
 
     @property
     def sampled(self) -> bool:
-        return self.series_kept < self.series_total
+        return self.series_total is not None and self.series_kept < self.series_total
 
     def metadata(self) -> dict[str, int | bool]:
-        return {"series_total": self.series_total, "series_backtested": self.series_kept, "series_sampled": self.sampled}
+        counted = {} if self.series_total is None else {"series_total": self.series_total, "series_backtested": self.series_kept}
+        return {**counted, "series_sampled": self.sampled}
 
 
 def sample_series(
     features: DataFrame, max_series: int | None, days: int, seed: int = TRAINING_SAMPLE_SEED
 ) -> SeriesSample:
-    """The feature table, or (above `max_series` series observed in the last `days` days; None or 0 = no cap)
-    every row of the `max_series` of them with the smallest hash.
+    """The feature table, or (above `max_series` series observed in the last `days` days; None or 0 = no cap,
+    and no Spark job) every row of the `max_series` of them with the smallest hash.
 
     The hash depends on the series and the seed alone, so the same series are kept in every run, a new series
     enters only by displacing one, and a series that stopped selling leaves the window and the sample. The kept
     keys are collected (at most `max_series` rows) and joined back as a broadcast, so later reads do not repeat
     the ranking."""
+    if not max_series:
+        return SeriesSample(features, None, None)
     series = _recent_observed(features, days).select(*SERIES_KEYS).distinct()
     total = series.count()
-    if not max_series or total <= max_series:
+    if total <= max_series:
         return SeriesSample(features, total, total)
     ranked = series.withColumn("_rank", F.xxhash64(*[F.col(k) for k in SERIES_KEYS], F.lit(seed)))
     kept = ranked.orderBy("_rank", *SERIES_KEYS).limit(max_series).drop("_rank").collect()

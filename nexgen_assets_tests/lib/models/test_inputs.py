@@ -168,12 +168,20 @@ def test_a_new_series_enters_the_sample_only_by_displacing_one(spark):
     assert len(after) == 10
 
 
-@pytest.mark.parametrize("max_series", [0, None, 30, 100])
+@pytest.mark.parametrize("max_series", [30, 100])
 def test_at_or_under_the_cap_every_series_is_backtested(spark, max_series):
     features = _features(spark, observed=5, future=1, series=30)
     sample = sample_series(features, max_series, days=365)
     assert sample.features is features
     assert sample.metadata() == {"series_total": 30, "series_backtested": 30, "series_sampled": False}
+
+
+@pytest.mark.parametrize("max_series", [0, None])
+def test_without_a_cap_every_series_is_backtested_and_nothing_is_counted(spark, max_series):
+    features = _features(spark, observed=5, future=1, series=30)
+    sample = sample_series(features, max_series, days=365)
+    assert sample.features is features
+    assert sample.metadata() == {"series_sampled": False}
 
 
 def test_only_series_observed_in_the_window_are_counted_and_sampled(spark):
